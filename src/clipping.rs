@@ -1,0 +1,73 @@
+//! The clipping operator (ids CLIP-1..CLIP-5).
+//!
+//! $$ \mathrm{clip}_\gamma(v) = \min\\{1, \gamma/\lVert v\rVert\\}\\, v, \qquad \mathrm{clip}_\gamma(0) = 0, $$
+//!
+//! the Euclidean projection onto the ball `B(0, γ)`. The threshold is a
+//! validated [`Threshold`], so `γ ≤ 0`, NaN and `∞` are refused once, at
+//! construction, not at every call.
+
+use nalgebra::DVector;
+
+use crate::error::{Error, Result};
+use crate::real::{norm, Real};
+
+/// A clipping threshold `γ`: finite and `> 0` by construction.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Threshold<T>(T);
+
+impl<T: Real> Threshold<T> {
+    /// Validates `gamma`: refused unless finite and `> 0`
+    /// ([`Error::InvalidGamma`]).
+    pub fn new(gamma: T) -> Result<Self> {
+        if gamma.is_finite() && gamma > T::zero() {
+            Ok(Self(gamma))
+        } else {
+            Err(Error::InvalidGamma {
+                value: gamma.to_f64_lossless(),
+            })
+        }
+    }
+
+    /// The value `γ`.
+    #[inline]
+    pub fn get(self) -> T {
+        self.0
+    }
+}
+
+/// The factor `min(1, γ/s)` by which clipping scales a vector of norm `s ≥ 0`
+/// (`1` for `s = 0`, so that `clip(0) = 0`).
+#[inline]
+pub fn clip_factor<T: Real>(norm_of_v: T, gamma: Threshold<T>) -> T {
+    if norm_of_v > gamma.0 {
+        gamma.0 / norm_of_v
+    } else {
+        T::one()
+    }
+}
+
+/// `clip_γ(v) = min(1, γ/‖v‖) v`, with `clip_γ(0) = 0`.
+///
+/// Refuses a vector with a NaN or infinite entry ([`Error::NonFinite`]):
+/// clipping would turn it into NaN silently.
+pub fn clip<T: Real>(v: &DVector<T>, gamma: Threshold<T>) -> Result<DVector<T>> {
+    if let Some((k, &x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+        return Err(Error::NonFinite {
+            field: format!("v[{k}]"),
+            value: x.to_f64_lossless(),
+        });
+    }
+    Ok(v * clip_factor(norm(v), gamma))
+}
+
+/// `‖clip_γ(v)‖ = min(‖v‖, γ)` for a vector of norm `s` (CLIP-1).
+#[inline]
+pub fn clipped_norm<T: Real>(norm_of_v: T, gamma: Threshold<T>) -> T {
+    norm_of_v.min(gamma.0)
+}
+
+/// The excess `(s − γ)_+ = ‖v − clip_γ(v)‖` of a vector of norm `s` (CLIP-1).
+#[inline]
+pub fn excess<T: Real>(norm_of_v: T, gamma: Threshold<T>) -> T {
+    (norm_of_v - gamma.0).max(T::zero())
+}

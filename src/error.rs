@@ -1,0 +1,99 @@
+//! Typed errors for bad input.
+//!
+//! A violated lemma is *not* an error: it is a value (a negative slack with the
+//! instance that produced it). Errors are reserved for input this crate
+//! refuses: non-finite numbers, empty sums, dimension mismatches, `gamma ≤ 0`,
+//! malformed files.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong with input to this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The clipping threshold is not a finite positive number.
+    #[error("gamma must be a finite number > 0, got {value}")]
+    InvalidGamma {
+        /// The value given.
+        value: f64,
+    },
+    /// A number that must be finite is NaN or infinite.
+    #[error("{field} must be finite, got {value}")]
+    NonFinite {
+        /// Where the number sits, for example `components[2].c[0]`.
+        field: String,
+        /// The value found.
+        value: f64,
+    },
+    /// Two vectors or a vector and a matrix do not fit together.
+    #[error("dimension mismatch in {field}: expected {expected}, got {found}")]
+    DimensionMismatch {
+        /// Where the mismatch is.
+        field: String,
+        /// The size required.
+        expected: usize,
+        /// The size found.
+        found: usize,
+    },
+    /// A sum or average over no terms.
+    #[error("{what} is empty: an average over no terms is undefined")]
+    Empty {
+        /// What was empty.
+        what: String,
+    },
+    /// A field holds a value outside its allowed set or range.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// The field, as a JSON path.
+        field: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+    /// A file could not be parsed.
+    #[error("{path}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column where known.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A statement id that the registry does not know.
+    #[error("unknown statement id {id:?}; `cliptheory list` shows the known ids")]
+    UnknownStatement {
+        /// The id asked for.
+        id: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Refuses a NaN or infinite `value` at `field`.
+pub fn ensure_finite(field: impl FnOnce() -> String, value: f64) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::NonFinite {
+            field: field(),
+            value,
+        })
+    }
+}
+
+/// Refuses a threshold that is not finite and positive.
+pub fn ensure_gamma(value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidGamma { value })
+    }
+}

@@ -1,0 +1,52 @@
+//! # cliptheory
+//!
+//! Machine checks for the theory of gradient clipping in incremental gradient
+//! methods (Qian, Wu, Zhuang, Wang, Xiao, *Understanding Gradient Clipping in
+//! Incremental Gradient Methods*, AISTATS 2021).
+//!
+//! Every lemma of the theory (`theorems/`, ids such as `CLIP-2`, `BIAS-2`,
+//! `DESC-5`) is a [`Statement`](statements::Statement) in one
+//! [registry](statements::registry): a signed, relative slack function over
+//! instances, checked by property tests, by `cliptheory check`, by
+//! `cliptheory replay` on saved instances, and by the explorer.
+//!
+//! ```
+//! use cliptheory::{clipping::Threshold, direction::GradientSet};
+//! use nalgebra::dvector;
+//!
+//! // DESC-5: three one-dimensional gradients whose clipped mean ascends.
+//! let gamma = Threshold::new(1.0)?;
+//! let set = GradientSet::new(vec![dvector![30.0], dvector![-1.0], dvector![-1.0]], gamma)?;
+//! assert!((set.mean()[0] - 28.0 / 3.0).abs() < 1e-12);
+//! assert!((set.clipped_direction()[0] + 1.0 / 3.0).abs() < 1e-12);
+//! let descent = set.descent().expect("g ≠ 0");
+//! assert!(!descent.is_descent());
+//! assert!(descent.rho < 0.0);
+//! # Ok::<(), cliptheory::Error>(())
+//! ```
+//!
+//! Which type to use:
+//! - [`clipping`]: `clip_γ` and its validated threshold (CLIP-1..5);
+//! - [`direction::GradientSet`]: component gradients at one point, with the
+//!   clipped direction, its bias, `β`, `β₊`, angles and the descent
+//!   quantities (BIAS-1..5, DESC-1..6);
+//! - [`instance::Instance`]: finite sums read from and written to instance
+//!   JSON v1;
+//! - [`statements`]: the registry; [`report`]: `check` and `replay`.
+//!
+//! The numeric core is generic over [`Real`] (`f32`, `f64`).
+
+#![warn(missing_docs)]
+
+pub mod clipping;
+pub mod direction;
+pub mod error;
+pub mod generators;
+pub mod instance;
+pub mod real;
+pub mod report;
+pub mod statements;
+pub mod tolerance;
+
+pub use error::{Error, Result};
+pub use real::Real;

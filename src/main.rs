@@ -1,0 +1,132 @@
+//! The `cliptheory` command line: `check` (the theory check report),
+//! `replay` (every statement at one saved instance), `list` (the ids).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cliptheory::instance::Instance;
+use cliptheory::report::{self, DEFAULT_CASES, DEFAULT_SEED};
+use cliptheory::statements::registry;
+
+/// Machine checks for gradient clipping in incremental gradient methods.
+#[derive(Parser, Debug)]
+#[command(name = "cliptheory", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run every registered statement on seeded random cases and print the report.
+    Check {
+        /// Random cases per statement and float type.
+        #[arg(long, default_value_t = DEFAULT_CASES)]
+        cases: usize,
+        /// Seed of the random cases.
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Only these ids (repeatable), e.g. `--only BIAS-2`.
+        #[arg(long)]
+        only: Vec<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Save the worst counterexample of each refuted statement into this folder.
+        #[arg(long, value_name = "DIR")]
+        save_counterexamples: Option<PathBuf>,
+    },
+    /// Evaluate every applicable statement at one instance's start point.
+    Replay {
+        /// An instance file (cliptheory.instance.v1).
+        file: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the statement ids with their summaries.
+    List,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
+    match cli.command {
+        Command::Check {
+            cases,
+            seed,
+            only,
+            json,
+            save_counterexamples,
+        } => {
+            let report = report::check(cases, seed, &only)?;
+            if json {
+                println!("{}", to_json(&report));
+            } else {
+                print!("{}", report::render_check_table(&report));
+            }
+            if let Some(dir) = save_counterexamples {
+                std::fs::create_dir_all(&dir).map_err(|source| cliptheory::Error::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+                for row in &report.rows {
+                    if let Some(case) = &row.counterexample {
+                        let path = dir.join(format!(
+                            "{}.json",
+                            row.id.to_ascii_lowercase().replace('-', "_")
+                        ));
+                        let mut case = case.clone();
+                        case.note = Some(format!(
+                            "counterexample to {} found by `cliptheory check --seed {seed}`: {}",
+                            row.id, row.statement
+                        ));
+                        case.save(&path)?;
+                        eprintln!("saved {}", path.display());
+                    }
+                }
+            }
+            Ok(if report.has_failures() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Replay { file, json } => {
+            let instance = Instance::load(&file)?;
+            let replay = report::replay(&instance)?;
+            if json {
+                println!("{}", to_json(&replay));
+            } else {
+                if let Some(note) = &instance.note {
+                    println!("{}: {note}", file.display());
+                }
+                print!("{}", report::render_replay_table(&replay));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List => {
+            for statement in registry() {
+                println!(
+                    "{:<8} {:?}  {}",
+                    statement.id, statement.expectation, statement.summary
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

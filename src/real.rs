@@ -1,0 +1,76 @@
+//! The scalar type of the numeric core.
+//!
+//! Everything numeric in this crate is written once, generic over [`Real`],
+//! and instantiated for `f32` and `f64`. [`Real`] is a `num_traits::Float`
+//! that `nalgebra` can store and multiply; it deliberately does *not* require
+//! `nalgebra::RealField`, whose methods (`sqrt`, `abs`, ...) would collide
+//! with `Float`'s at every call site.
+
+use core::fmt::{Debug, Display, LowerExp};
+
+use nalgebra::DVector;
+use num_traits::{Float, NumAssign};
+
+/// A floating-point scalar the lemmas are checked in (`f32` and `f64`).
+pub trait Real:
+    Float + NumAssign + nalgebra::Scalar + Debug + Display + LowerExp + Send + Sync + 'static
+{
+    /// Short name for reports (`"f32"`, `"f64"`).
+    const NAME: &'static str;
+
+    /// Converts a literal or an `f64` input (rounding to nearest).
+    fn of(x: f64) -> Self;
+
+    /// Widens to `f64` (exact for `f32` and `f64`).
+    fn to_f64_lossless(self) -> f64;
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    #[inline]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn to_f64_lossless(self) -> f64 {
+        self
+    }
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    #[inline]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn to_f64_lossless(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// `⟨u, v⟩ = Σ_k u_k v_k`.
+#[inline]
+pub fn dot<T: Real>(u: &DVector<T>, v: &DVector<T>) -> T {
+    u.dot(v)
+}
+
+/// Euclidean norm `‖v‖ = sqrt(Σ_k v_k²)`, computed with a scale factor so
+/// that it neither overflows nor underflows where the result is representable
+/// (the classic `nrm2` scaling: `‖v‖ = m · sqrt(Σ (v_k/m)²)`, `m = max |v_k|`).
+pub fn norm<T: Real>(v: &DVector<T>) -> T {
+    let largest = v.iter().fold(T::zero(), |m, &x| m.max(x.abs()));
+    if largest == T::zero() || !largest.is_finite() {
+        return largest;
+    }
+    let sum = v.iter().fold(T::zero(), |s, &x| {
+        let r = x / largest;
+        s + r * r
+    });
+    largest * sum.sqrt()
+}
+
+/// Converts a vector of `f64` to `T` componentwise.
+pub fn cast_vector<T: Real>(v: &DVector<f64>) -> DVector<T> {
+    v.map(T::of)
+}

@@ -1,0 +1,426 @@
+//! The theory-check report (`cliptheory check`) and the single-instance
+//! replay (`cliptheory replay`), as data, as a table and as JSON.
+//!
+//! `check` draws seeded random cases for every statement of the
+//! [registry](crate::statements::registry), evaluates each in `f64` and
+//! `f32`, evaluates the statement's witnesses, and checks that the
+//! strengthened form of the statement is refuted (the check has teeth). Its
+//! JSON keys follow the contract in `docs/instance-format.md`.
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::instance::Instance;
+use crate::statements::{registry, Checked, Evaluation, Expectation, Statement};
+use crate::tolerance::tolerance;
+
+/// Default number of random cases per statement and float type.
+pub const DEFAULT_CASES: usize = 2000;
+
+/// Default seed of `cliptheory check`.
+pub const DEFAULT_SEED: u64 = 20210318;
+
+/// Draws `count` random cases from a statement's generator, reproducibly:
+/// the stream depends only on `seed` and the statement's id.
+pub fn draw_cases(statement: &Statement, count: usize, seed: u64) -> Vec<Instance<f64>> {
+    let mut runner = TestRunner::new_with_rng(Config::default(), seeded_rng(seed, statement.id));
+    let strategy = (statement.generator)();
+    (0..count)
+        .filter_map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .ok()
+                .map(|tree| tree.current())
+        })
+        .collect()
+}
+
+/// A ChaCha generator keyed by `seed` and a label (FNV-1a of the label).
+pub fn seeded_rng(seed: u64, label: &str) -> TestRng {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in label.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&hash.to_le_bytes());
+    TestRng::from_seed(RngAlgorithm::ChaCha, &key)
+}
+
+/// The verdict on one statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every case held (for a lemma; for a replayed instance, the statement holds there).
+    Holds,
+    /// A case refutes the statement.
+    Counterexample,
+    /// A case refutes a statement the theory says is false.
+    ExpectedCounterexample,
+    /// Nothing refuted it within the cases tried (conjectures, refuted claims).
+    NoCounterexampleWithinBudget,
+    /// Settled by a proof in `theorems/`.
+    Proved,
+}
+
+impl Verdict {
+    /// The word the table prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Counterexample => "counterexample",
+            Verdict::ExpectedCounterexample => "counterexample (expected)",
+            Verdict::NoCounterexampleWithinBudget => "no counterexample within budget",
+            Verdict::Proved => "proved",
+        }
+    }
+}
+
+/// One row of the check report.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckRow {
+    /// Spec id.
+    pub id: &'static str,
+    /// One-line statement.
+    pub statement: &'static str,
+    /// Random cases on which the statement's hypotheses applied (`f64`).
+    pub cases: usize,
+    /// Smallest signed relative slack over the `f64` cases (`null` if none applied).
+    pub worst_slack: Option<f64>,
+    /// The same over the `f32` cases.
+    pub worst_slack_f32: Option<f64>,
+    /// Largest slack over the tightness witnesses (small: the bound is tight),
+    /// or the smallest over known counterexamples (negative).
+    pub witness_slack: Option<f64>,
+    /// Whether the strengthened statement was refuted by the same cases.
+    pub strengthened_refuted: bool,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Where the statement is proved.
+    pub document: String,
+    /// The most violating case, when one was found.
+    #[serde(skip)]
+    pub counterexample: Option<Instance<f64>>,
+}
+
+impl CheckRow {
+    /// Whether this row makes `check` fail: a lemma that should hold does not.
+    pub fn is_failure(&self) -> bool {
+        self.verdict == Verdict::Counterexample && self.expectation() == Expectation::Holds
+    }
+
+    fn expectation(&self) -> Expectation {
+        crate::statements::find(self.id).map_or(Expectation::Holds, |s| s.expectation)
+    }
+}
+
+#[derive(Default)]
+struct Worst {
+    slack: Option<f64>,
+    refuted: Option<(f64, Instance<f64>)>,
+    strengthened_refuted: bool,
+    applicable: usize,
+}
+
+impl Worst {
+    fn record<T: Checked>(&mut self, evaluation: &Evaluation<T>, case: &Instance<f64>) {
+        let slack = evaluation.slack().to_f64_lossless();
+        self.applicable += 1;
+        self.slack =
+            Some(
+                self.slack
+                    .map_or(slack, |w| if slack.is_nan() { slack } else { w.min(slack) }),
+            );
+        self.strengthened_refuted |= evaluation.strengthened_is_refuted();
+        if evaluation.is_refuted() && self.refuted.as_ref().is_none_or(|(w, _)| slack < *w) {
+            self.refuted = Some((slack, case.clone()));
+        }
+    }
+}
+
+fn evaluate_as<T: Checked>(statement: &Statement, case: &Instance<f64>, worst: &mut Worst) {
+    let Ok(instance) = case.cast::<T>() else {
+        return;
+    };
+    if let Ok(Some(evaluation)) = statement.evaluate(&instance) {
+        worst.record(&evaluation, case);
+    }
+}
+
+/// Runs one statement on `cases` random cases (both float types) and its
+/// witnesses.
+pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckRow {
+    let mut in_f64 = Worst::default();
+    let mut in_f32 = Worst::default();
+    for case in draw_cases(statement, cases, seed) {
+        evaluate_as::<f64>(statement, &case, &mut in_f64);
+        evaluate_as::<f32>(statement, &case, &mut in_f32);
+    }
+    let mut witnesses = Worst::default();
+    for witness in (statement.witnesses)() {
+        evaluate_as::<f64>(statement, &witness.instance, &mut witnesses);
+    }
+    let witness_slack = match statement.expectation {
+        Expectation::Holds => (statement.witnesses)()
+            .iter()
+            .filter_map(|w| statement.evaluate(&w.instance).ok().flatten())
+            .map(|e| e.slack())
+            .reduce(f64::max),
+        _ => witnesses.slack,
+    };
+    let refuted = in_f64
+        .refuted
+        .take()
+        .or(in_f32.refuted.take())
+        .or(witnesses.refuted.take());
+    let verdict = match (statement.expectation, refuted.is_some()) {
+        (Expectation::Holds, false) => Verdict::Holds,
+        (Expectation::Fails, true) => Verdict::ExpectedCounterexample,
+        (_, true) => Verdict::Counterexample,
+        (_, false) => Verdict::NoCounterexampleWithinBudget,
+    };
+    CheckRow {
+        id: statement.id,
+        statement: statement.summary,
+        cases: in_f64.applicable,
+        worst_slack: in_f64.slack,
+        worst_slack_f32: in_f32.slack,
+        witness_slack,
+        strengthened_refuted: in_f64.strengthened_refuted || in_f32.strengthened_refuted,
+        verdict,
+        document: statement.document(),
+        counterexample: refuted.map(|(_, case)| case),
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// Seed of the random cases.
+    pub seed: u64,
+    /// Cases drawn per statement and float type.
+    pub cases_per_statement: usize,
+    /// One row per statement, in spec order.
+    pub rows: Vec<CheckRow>,
+}
+
+impl CheckReport {
+    /// Whether any lemma that should hold was refuted.
+    pub fn has_failures(&self) -> bool {
+        self.rows.iter().any(CheckRow::is_failure)
+    }
+}
+
+/// Runs `check` on the statements whose ids are in `only` (all when empty).
+pub fn check(cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
+    let selected: Vec<&Statement> = if only.is_empty() {
+        registry().iter().collect()
+    } else {
+        only.iter()
+            .map(|id| crate::statements::find(id))
+            .collect::<Result<_>>()?
+    };
+    Ok(CheckReport {
+        seed,
+        cases_per_statement: cases,
+        rows: selected
+            .iter()
+            .map(|s| check_statement(s, cases, seed))
+            .collect(),
+    })
+}
+
+fn format_slack(slack: Option<f64>) -> String {
+    slack.map_or_else(|| "—".to_string(), |s| format!("{s:+.2e}"))
+}
+
+/// Shortens `text` to at most `width` characters, with an ellipsis.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        format!("{text:width$}")
+    } else {
+        let mut s: String = text.chars().take(width - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// The report as a plain-text table.
+pub fn render_check_table(report: &CheckReport) -> String {
+    let mut out = format!(
+        "cliptheory check: {} random cases per statement in f64 and f32, seed {}\n\
+         slack = signed relative slack (negative = violated); f64 tolerance {:.1e}, f32 {:.1e} at n + dim = 96\n\n",
+        report.cases_per_statement,
+        report.seed,
+        tolerance::<f64>(96),
+        tolerance::<f32>(96),
+    );
+    out.push_str(&format!(
+        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>10} {:>5}  {}\n",
+        "id", "statement", "cases", "worst f64", "worst f32", "witness", "teeth", "verdict"
+    ));
+    for row in &report.rows {
+        out.push_str(&format!(
+            "{:<8} {} {:>6} {:>10} {:>10} {:>10} {:>5}  {}\n",
+            row.id,
+            fit(row.statement, 52),
+            row.cases,
+            format_slack(row.worst_slack),
+            format_slack(row.worst_slack_f32),
+            format_slack(row.witness_slack),
+            if row.strengthened_refuted {
+                "yes"
+            } else {
+                "no"
+            },
+            row.verdict.label(),
+        ));
+    }
+    let failures: Vec<&str> = report
+        .rows
+        .iter()
+        .filter(|r| r.is_failure())
+        .map(|r| r.id)
+        .collect();
+    out.push('\n');
+    if failures.is_empty() {
+        out.push_str("every lemma that should hold held; expected counterexamples were found where marked.\n");
+    } else {
+        out.push_str(&format!(
+            "FAILED: {} refuted (see `cliptheory check --only ID --json`)\n",
+            failures.join(", ")
+        ));
+    }
+    out.push_str(
+        "witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
+         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases.\n",
+    );
+    out
+}
+
+/// One row of a replay.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayRow {
+    /// Spec id.
+    pub id: &'static str,
+    /// One-line statement.
+    pub statement: &'static str,
+    /// Signed relative slack at the instance (`f64`).
+    pub slack: f64,
+    /// The same evaluated in `f32`.
+    pub slack_f32: Option<f64>,
+    /// The tightest comparison's label.
+    pub worst_part: &'static str,
+    /// `holds`, `counterexample` or `expected-counterexample`.
+    pub verdict: Verdict,
+}
+
+/// The quantities of the BIAS and DESC lemmas at the instance's `x0`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quantities {
+    /// `‖∇f(x0)‖`.
+    pub grad_norm: f64,
+    /// `‖d(x0)‖`.
+    pub clipped_direction_norm: f64,
+    /// `⟨d, ∇f⟩`.
+    pub d_dot_g: f64,
+    /// `β`.
+    pub beta: f64,
+    /// `β₊` (`0` when `∇f(x0) = 0`, by the convention `cos θ_i := 0`).
+    pub beta_plus: f64,
+    /// Largest `ρ` with CDC(ρ); negative when `d` ascends.
+    pub rho: f64,
+    /// `n`.
+    pub n: usize,
+    /// `dim`.
+    pub dim: usize,
+    /// `γ`.
+    pub gamma: f64,
+}
+
+/// A replay: every applicable statement at one instance.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replay {
+    /// One row per applicable statement.
+    pub rows: Vec<ReplayRow>,
+    /// The BIAS/DESC quantities at `x0`.
+    pub quantities: Quantities,
+}
+
+/// Evaluates every statement that applies to `instance` at its `x0`.
+pub fn replay(instance: &Instance<f64>) -> Result<Replay> {
+    let set = instance.gradients_at_start()?;
+    let d = set.clipped_direction();
+    let g = set.mean();
+    let d_dot_g = d.dot(g);
+    let grad_norm = set.mean_norm();
+    let quantities = Quantities {
+        grad_norm,
+        clipped_direction_norm: d.norm(),
+        d_dot_g,
+        beta: set.beta(),
+        beta_plus: set.beta_plus().unwrap_or(0.0),
+        rho: crate::direction::cdc_rho(d_dot_g, grad_norm, set.threshold()),
+        n: instance.n(),
+        dim: instance.dim(),
+        gamma: instance.gamma.get(),
+    };
+    let in_f32 = instance.cast::<f32>().ok();
+    let mut rows = Vec::new();
+    for statement in registry() {
+        let Some(evaluation) = statement.evaluate(instance)? else {
+            continue;
+        };
+        let slack_f32 = in_f32
+            .as_ref()
+            .and_then(|i| statement.evaluate(i).ok().flatten())
+            .map(|e| f64::from(e.slack()));
+        let verdict = match (evaluation.is_refuted(), statement.expectation) {
+            (false, _) => Verdict::Holds,
+            (true, Expectation::Fails) => Verdict::ExpectedCounterexample,
+            (true, _) => Verdict::Counterexample,
+        };
+        rows.push(ReplayRow {
+            id: statement.id,
+            statement: statement.summary,
+            slack: evaluation.slack(),
+            slack_f32,
+            worst_part: evaluation.worst().label,
+            verdict,
+        });
+    }
+    Ok(Replay { rows, quantities })
+}
+
+/// A replay as a plain-text table.
+pub fn render_replay_table(replay: &Replay) -> String {
+    let q = &replay.quantities;
+    let mut out = format!(
+        "n = {}, dim = {}, γ = {}\n‖∇f‖ = {:.6e}  ‖d‖ = {:.6e}  ⟨d, ∇f⟩ = {:.6e}  β = {:.6e}  β₊ = {:.6e}  ρ* = {:.6e}\n",
+        q.n, q.dim, q.gamma, q.grad_norm, q.clipped_direction_norm, q.d_dot_g, q.beta, q.beta_plus, q.rho
+    );
+    out.push_str(if q.d_dot_g > 0.0 {
+        "the clipped direction is a descent direction at x0\n\n"
+    } else if q.d_dot_g < 0.0 {
+        "the clipped direction is an ASCENT direction at x0 (⟨d, ∇f⟩ < 0)\n\n"
+    } else {
+        "the clipped direction is orthogonal to ∇f at x0 (no first-order progress)\n\n"
+    });
+    out.push_str(&format!(
+        "{:<8} {:<52} {:>10} {:>10}  {}\n",
+        "id", "statement", "slack", "slack f32", "verdict"
+    ));
+    for row in &replay.rows {
+        out.push_str(&format!(
+            "{:<8} {} {:>10} {:>10}  {}\n",
+            row.id,
+            fit(row.statement, 52),
+            format_slack(Some(row.slack)),
+            format_slack(row.slack_f32),
+            row.verdict.label()
+        ));
+    }
+    out
+}

@@ -1,0 +1,156 @@
+//! Comparisons, signed relative slacks, and the one tolerance rule.
+//!
+//! Every statement this crate checks is a list of [`Comparison`]s
+//! `lhs ≤ rhs`, `lhs ≥ rhs` or `lhs = rhs`, each with a *scale*: the magnitude
+//! of the quantities the two sides are computed from (for example the mean
+//! component norm, or `γ`). The signed relative slack is
+//!
+//! $$ \mathrm{slack} = \frac{\mathrm{rhs} - \mathrm{lhs}}{\mathrm{scale}} \quad (\le), \qquad
+//!    \frac{\mathrm{lhs} - \mathrm{rhs}}{\mathrm{scale}} \quad (\ge), \qquad
+//!    -\frac{\lvert \mathrm{lhs} - \mathrm{rhs}\rvert}{\mathrm{scale}} \quad (=); $$
+//!
+//! negative means violated in exact arithmetic. A comparison computed in
+//! floating point is *refuted* only when its slack is below
+//! `−tolerance::<T>(terms)`, where
+//!
+//! $$ \mathrm{tol}_T(m) = 8\\, m\\, \varepsilon_T, \qquad m = n + \mathrm{dim} $$
+//!
+//! (`ε_T` the machine epsilon). Why: each side is built from at most two
+//! chained sums of length `≤ n` and dot products of length `≤ dim`; Higham's
+//! bound `|fl(Σ x_k) − Σ x_k| ≤ (m − 1) u Σ |x_k|` with `u = ε/2` gives an
+//! error of at most `m ε · scale` per side when the scale bounds `Σ |x_k|`,
+//! and a factor 4 covers the divisions, square roots and the other side.
+//! `theorems/README.md` states this once and records the measured worst
+//! ratio of rounding error to this tolerance.
+
+use nalgebra::DVector;
+
+use crate::real::{norm, Real};
+
+/// How far a *strengthened* inequality moves its bound: by this fraction of
+/// the bound's magnitude (`rhs ± 0.1 |rhs|`). Used by the falsifiability
+/// checks: a bound tightened this much must be refuted by the generators.
+pub const STRENGTHEN_INEQUALITY: f64 = 0.1;
+
+/// How far a *perturbed* identity moves its right side: `rhs (1 + 10⁻³)`.
+/// Far above the tolerance of either float type, so a refuted perturbation
+/// shows the tolerance resolves errors of this size.
+pub const PERTURB_IDENTITY: f64 = 1e-3;
+
+/// Multiplier of `(n + dim) ε` in the tolerance; see the module docs.
+pub const TOLERANCE_FACTOR: f64 = 8.0;
+
+/// The tolerance on a relative slack for a case with `terms = n + dim`:
+/// `8 · terms · ε_T`.
+pub fn tolerance<T: Real>(terms: usize) -> T {
+    T::of(TOLERANCE_FACTOR * terms.max(1) as f64) * T::epsilon()
+}
+
+/// The relation a comparison asserts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// `lhs ≤ rhs`.
+    AtMost,
+    /// `lhs ≥ rhs`.
+    AtLeast,
+    /// `lhs = rhs` (for vectors: `lhs = ‖a − b‖`, `rhs = 0`).
+    Equal,
+}
+
+/// One comparison of a statement at one case, with its signed relative slack
+/// for the stated form and for a deliberately strengthened form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison<T> {
+    /// Which part of the statement this is, e.g. `"‖clip v‖ = min(‖v‖, γ)"`.
+    pub label: &'static str,
+    /// The relation asserted.
+    pub relation: Relation,
+    /// Left side.
+    pub lhs: T,
+    /// Right side.
+    pub rhs: T,
+    /// Magnitude the slack is relative to (`> 0`).
+    pub scale: T,
+    /// Signed relative slack of the stated comparison.
+    pub slack: T,
+    /// Signed relative slack of the strengthened comparison (bound moved by
+    /// [`STRENGTHEN_INEQUALITY`], identity perturbed by [`PERTURB_IDENTITY`]).
+    pub strengthened_slack: T,
+}
+
+fn positive_scale<T: Real>(scale: T) -> T {
+    if scale > T::zero() && scale.is_finite() {
+        scale
+    } else {
+        T::min_positive_value()
+    }
+}
+
+impl<T: Real> Comparison<T> {
+    /// `lhs ≤ rhs`; strengthened: `lhs ≤ rhs − 0.1 |rhs|`.
+    pub fn at_most(label: &'static str, lhs: T, rhs: T, scale: T) -> Self {
+        let scale = positive_scale(scale);
+        let moved = rhs - T::of(STRENGTHEN_INEQUALITY) * rhs.abs();
+        Self {
+            label,
+            relation: Relation::AtMost,
+            lhs,
+            rhs,
+            scale,
+            slack: (rhs - lhs) / scale,
+            strengthened_slack: (moved - lhs) / scale,
+        }
+    }
+
+    /// `lhs ≥ rhs`; strengthened: `lhs ≥ rhs + 0.1 |rhs|`.
+    pub fn at_least(label: &'static str, lhs: T, rhs: T, scale: T) -> Self {
+        let scale = positive_scale(scale);
+        let moved = rhs + T::of(STRENGTHEN_INEQUALITY) * rhs.abs();
+        Self {
+            label,
+            relation: Relation::AtLeast,
+            lhs,
+            rhs,
+            scale,
+            slack: (lhs - rhs) / scale,
+            strengthened_slack: (lhs - moved) / scale,
+        }
+    }
+
+    /// `lhs = rhs`; perturbed: `lhs = (1 + 10⁻³) rhs`.
+    pub fn equal(label: &'static str, lhs: T, rhs: T, scale: T) -> Self {
+        let scale = positive_scale(scale);
+        let moved = rhs * (T::one() + T::of(PERTURB_IDENTITY));
+        Self {
+            label,
+            relation: Relation::Equal,
+            lhs,
+            rhs,
+            scale,
+            slack: -(lhs - rhs).abs() / scale,
+            strengthened_slack: -(lhs - moved).abs() / scale,
+        }
+    }
+
+    /// Vectors `a = b`, as `‖a − b‖ = 0`; perturbed: `a = (1 + 10⁻³) b`.
+    pub fn vectors_equal(label: &'static str, a: &DVector<T>, b: &DVector<T>, scale: T) -> Self {
+        let scale = positive_scale(scale);
+        let gap = norm(&(a - b));
+        let moved = norm(&(a - b * (T::one() + T::of(PERTURB_IDENTITY))));
+        Self {
+            label,
+            relation: Relation::Equal,
+            lhs: gap,
+            rhs: T::zero(),
+            scale,
+            slack: -gap / scale,
+            strengthened_slack: -moved / scale,
+        }
+    }
+
+    /// Whether the stated comparison is refuted beyond rounding, for a case
+    /// with `terms = n + dim`.
+    pub fn is_refuted(&self, terms: usize) -> bool {
+        !(self.slack >= -tolerance::<T>(terms))
+    }
+}

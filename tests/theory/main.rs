@@ -1,0 +1,11 @@
+//! The theory check as property tests: one module per lemma group, one
+//! module per id inside it (`clip_2::holds_f64`, ...). All groups compile into
+//! this one test binary.
+
+#[macro_use]
+mod common;
+
+mod bias;
+mod clip;
+mod conj;
+mod desc;
