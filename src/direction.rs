@@ -187,15 +187,18 @@ impl<T: Real> GradientSet<T> {
 
     /// `β₊ = (1/n) Σ_{i∈C} (‖g_i‖ − γ)(cos θ_i)_+` (DESC-3); `None` when `g = 0`.
     pub fn beta_plus(&self) -> Option<T> {
-        let angles = self.angles()?;
+        Some(self.beta_plus_from(&self.angles()?))
+    }
+
+    fn beta_plus_from(&self, angles: &[Angle<T>]) -> T {
         let sum = self
             .norms
             .iter()
-            .zip(&angles)
+            .zip(angles)
             .fold(T::zero(), |a, (&s, angle)| {
                 a + excess(s, self.gamma) * angle.cos.max(T::zero())
             });
-        Some(sum / self.n_as_real())
+        sum / self.n_as_real()
     }
 
     /// The angles `θ_i` between each `g_i` and `g`; `None` when `g = 0`
@@ -218,7 +221,15 @@ impl<T: Real> GradientSet<T> {
                         };
                     }
                     let along = dot(g, &unit);
-                    let orthogonal = norm(&(g - &unit * along));
+                    // ‖g_i − ⟨g_i, u⟩ u‖ without a temporary vector
+                    let orthogonal = g
+                        .iter()
+                        .zip(unit.iter())
+                        .fold(T::zero(), |acc, (&x, &u)| {
+                            let r = x - along * u;
+                            acc + r * r
+                        })
+                        .sqrt();
                     Angle {
                         cos: (along / s).max(-T::one()).min(T::one()),
                         sin: (orthogonal / s).min(T::one()),
@@ -241,38 +252,42 @@ impl<T: Real> GradientSet<T> {
 
     /// The BIAS-3 / DESC-1 decomposition of `⟨d, g⟩`; `None` when `g = 0`.
     pub fn decomposition(&self) -> Option<Decomposition<T>> {
-        let angles = self.angles()?;
+        Some(self.decomposition_from(&self.angles()?))
+    }
+
+    fn decomposition_from(&self, angles: &[Angle<T>]) -> Decomposition<T> {
         let gamma = self.gamma.get();
         let inverse_n = T::one() / self.n_as_real();
         let mut weighted_cos = T::zero();
         let mut clipped_excess_cos = T::zero();
-        for (&s, angle) in self.norms.iter().zip(&angles) {
+        for (&s, angle) in self.norms.iter().zip(angles) {
             weighted_cos += s.min(gamma) * angle.cos;
             if s > gamma {
                 clipped_excess_cos += (s - gamma) * angle.cos;
             }
         }
-        Some(Decomposition {
+        Decomposition {
             d_dot_g: dot(&self.clipped_direction(), &self.mean),
             mean_weighted_cos: weighted_cos * inverse_n,
             mean_clipped_excess_cos: clipped_excess_cos * inverse_n,
             grad_norm: self.mean_norm(),
-        })
+        }
     }
 
     /// Everything the DESC lemmas speak of, at once; `None` when `g = 0`.
     pub fn descent(&self) -> Option<Descent<T>> {
-        let decomposition = self.decomposition()?;
+        let angles = self.angles()?;
+        let decomposition = self.decomposition_from(&angles);
         let grad_norm = decomposition.grad_norm;
         Some(Descent {
             grad_norm,
             clipped_direction_norm: norm(&self.clipped_direction()),
             d_dot_g: decomposition.d_dot_g,
             beta: self.beta(),
-            beta_plus: self.beta_plus()?,
+            beta_plus: self.beta_plus_from(&angles),
             rho: cdc_rho(decomposition.d_dot_g, grad_norm, self.gamma),
             max_norm: self.max_norm(),
-            acute: self.angles()?.iter().all(|a| a.cos >= T::zero()),
+            acute: angles.iter().all(|a| a.cos >= T::zero()),
         })
     }
 

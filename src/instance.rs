@@ -421,7 +421,8 @@ enum ComponentFile {
     Separable {
         rotation: Vec<Vec<f64>>,
         shift: Vec<f64>,
-        atoms: Vec<AtomFile>,
+        // Parsed one by one, so that an error names `atoms[j]` and its field.
+        atoms: Vec<serde_json::Value>,
     },
 }
 
@@ -431,9 +432,26 @@ struct InstanceFile {
     dim: usize,
     gamma: f64,
     x0: Vec<f64>,
-    components: Vec<ComponentFile>,
+    // Parsed one by one, so that an error names `components[i]` and its field.
+    components: Vec<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+}
+
+/// Deserialises `value`, naming `field` and the path inside it on error.
+fn parse_part<T: serde::de::DeserializeOwned>(field: &str, value: &serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let at = if inner == "." {
+            field.to_string()
+        } else {
+            format!("{field}.{inner}")
+        };
+        Error::InvalidField {
+            field: at,
+            reason: e.inner().to_string(),
+        }
+    })
 }
 
 fn vector(field: &str, values: &[f64], dim: usize) -> Result<DVector<f64>> {
@@ -469,7 +487,9 @@ fn scalar(field: impl Fn() -> String, x: f64) -> Result<f64> {
     Ok(x)
 }
 
-fn atom_from_file(field: &str, atom: &AtomFile) -> Result<Atom<f64>> {
+fn atom_from_file(field: &str, atom: &serde_json::Value) -> Result<Atom<f64>> {
+    let atom: AtomFile = parse_part(field, atom)?;
+    let atom = &atom;
     let f = |name: &'static str| move || format!("{field}.{name}");
     Ok(match atom {
         AtomFile::Quadratic { a } => Atom::Quadratic {
@@ -522,7 +542,9 @@ fn atom_from_file(field: &str, atom: &AtomFile) -> Result<Atom<f64>> {
     })
 }
 
-fn component_from_file(i: usize, dim: usize, file: &ComponentFile) -> Result<Component<f64>> {
+fn component_from_file(i: usize, dim: usize, value: &serde_json::Value) -> Result<Component<f64>> {
+    let file: ComponentFile = parse_part(&format!("components[{i}]"), value)?;
+    let file = &file;
     let field = |name: &str| format!("components[{i}].{name}");
     Ok(match file {
         ComponentFile::Linear { c } => Component::Linear {
@@ -718,9 +740,13 @@ impl Instance<f64> {
                     } => ComponentFile::Separable {
                         rotation: rows(rotation),
                         shift: shift.iter().copied().collect(),
-                        atoms: atoms.iter().map(atom_to_file).collect(),
+                        atoms: atoms
+                            .iter()
+                            .map(|a| serde_json::to_value(atom_to_file(a)).unwrap_or_default())
+                            .collect(),
                     },
                 })
+                .map(|file| serde_json::to_value(file).unwrap_or_default())
                 .collect(),
             note: self.note.clone(),
         };

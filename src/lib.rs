@@ -16,7 +16,7 @@
 //!
 //! // DESC-5: three one-dimensional gradients whose clipped mean ascends.
 //! let gamma = Threshold::new(1.0)?;
-//! let set = GradientSet::new(vec![dvector![30.0], dvector![-1.0], dvector![-1.0]], gamma)?;
+//! let set = GradientSet::new(vec![dvector![30.0_f64], dvector![-1.0], dvector![-1.0]], gamma)?;
 //! assert!((set.mean()[0] - 28.0 / 3.0).abs() < 1e-12);
 //! assert!((set.clipped_direction()[0] + 1.0 / 3.0).abs() < 1e-12);
 //! let descent = set.descent().expect("g ≠ 0");
@@ -49,4 +49,9 @@ pub mod statements;
 pub mod tolerance;
 
 pub use error::{Error, Result};
+
+/// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use real::Real;

@@ -55,10 +55,26 @@ pub fn dot<T: Real>(u: &DVector<T>, v: &DVector<T>) -> T {
     u.dot(v)
 }
 
-/// Euclidean norm `‖v‖ = sqrt(Σ_k v_k²)`, computed with a scale factor so
-/// that it neither overflows nor underflows where the result is representable
-/// (the classic `nrm2` scaling: `‖v‖ = m · sqrt(Σ (v_k/m)²)`, `m = max |v_k|`).
+/// Euclidean norm `‖v‖ = sqrt(Σ_k v_k²)` that neither overflows nor
+/// underflows where the result is representable: the plain sum of squares
+/// when it is safely inside the normal range, else the classic `nrm2`
+/// scaling `‖v‖ = m · sqrt(Σ (v_k/m)²)`, `m = max |v_k|`.
 pub fn norm<T: Real>(v: &DVector<T>) -> T {
+    let squares = v.iter().fold(T::zero(), |s, &x| s + x * x);
+    // Below min_positive/ε the sum may have lost digits to subnormals.
+    if squares.is_finite()
+        && (squares >= T::min_positive_value() / T::epsilon() || squares == T::zero())
+    {
+        if squares == T::zero() && v.iter().any(|x| *x != T::zero()) {
+            return scaled_norm(v);
+        }
+        return squares.sqrt();
+    }
+    scaled_norm(v)
+}
+
+/// `m · sqrt(Σ (v_k/m)²)` with `m = max |v_k|`: the overflow-safe path of [`norm`].
+fn scaled_norm<T: Real>(v: &DVector<T>) -> T {
     let largest = v.iter().fold(T::zero(), |m, &x| m.max(x.abs()));
     if largest == T::zero() || !largest.is_finite() {
         return largest;

@@ -94,6 +94,9 @@ pub struct CheckRow {
     /// Largest slack over the tightness witnesses (small: the bound is tight),
     /// or the smallest over known counterexamples (negative).
     pub witness_slack: Option<f64>,
+    /// Largest fraction of the tolerance that rounding used up on a case
+    /// that held, over both float types (`0.01`: errors stayed at 1% of it).
+    pub tolerance_used: f64,
     /// Whether the strengthened statement was refuted by the same cases.
     pub strengthened_refuted: bool,
     /// The verdict.
@@ -108,7 +111,7 @@ pub struct CheckRow {
 impl CheckRow {
     /// Whether this row makes `check` fail: a lemma that should hold does not.
     pub fn is_failure(&self) -> bool {
-        self.verdict == Verdict::Counterexample && self.expectation() == Expectation::Holds
+        self.verdict == Verdict::Counterexample && self.expectation().must_hold()
     }
 
     fn expectation(&self) -> Expectation {
@@ -122,11 +125,16 @@ struct Worst {
     refuted: Option<(f64, Instance<f64>)>,
     strengthened_refuted: bool,
     applicable: usize,
+    tolerance_used: f64,
 }
 
 impl Worst {
     fn record<T: Checked>(&mut self, evaluation: &Evaluation<T>, case: &Instance<f64>) {
         let slack = evaluation.slack().to_f64_lossless();
+        let used = -slack / evaluation.tolerance().to_f64_lossless();
+        if !evaluation.is_refuted() && used > self.tolerance_used {
+            self.tolerance_used = used;
+        }
         self.applicable += 1;
         self.slack =
             Some(
@@ -163,7 +171,7 @@ pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckR
         evaluate_as::<f64>(statement, &witness.instance, &mut witnesses);
     }
     let witness_slack = match statement.expectation {
-        Expectation::Holds => (statement.witnesses)()
+        Expectation::Holds | Expectation::Proved => (statement.witnesses)()
             .iter()
             .filter_map(|w| statement.evaluate(&w.instance).ok().flatten())
             .map(|e| e.slack())
@@ -177,6 +185,7 @@ pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckR
         .or(witnesses.refuted.take());
     let verdict = match (statement.expectation, refuted.is_some()) {
         (Expectation::Holds, false) => Verdict::Holds,
+        (Expectation::Proved, false) => Verdict::Proved,
         (Expectation::Fails, true) => Verdict::ExpectedCounterexample,
         (_, true) => Verdict::Counterexample,
         (_, false) => Verdict::NoCounterexampleWithinBudget,
@@ -188,6 +197,7 @@ pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckR
         worst_slack: in_f64.slack,
         worst_slack_f32: in_f32.slack,
         witness_slack,
+        tolerance_used: in_f64.tolerance_used.max(in_f32.tolerance_used),
         strengthened_refuted: in_f64.strengthened_refuted || in_f32.strengthened_refuted,
         verdict,
         document: statement.document(),
@@ -233,7 +243,8 @@ pub fn check(cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
 }
 
 fn format_slack(slack: Option<f64>) -> String {
-    slack.map_or_else(|| "—".to_string(), |s| format!("{s:+.2e}"))
+    // `+ 0.0` turns −0 into +0.
+    slack.map_or_else(|| "—".to_string(), |s| format!("{:+.2e}", s + 0.0))
 }
 
 /// Shortens `text` to at most `width` characters, with an ellipsis.
@@ -258,17 +269,30 @@ pub fn render_check_table(report: &CheckReport) -> String {
         tolerance::<f32>(96),
     );
     out.push_str(&format!(
-        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>10} {:>5}  {}\n",
-        "id", "statement", "cases", "worst f64", "worst f32", "witness", "teeth", "verdict"
+        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
+        "id",
+        "statement",
+        "cases",
+        "worst f64",
+        "worst f32",
+        "tol used",
+        "witness",
+        "teeth",
+        "verdict"
     ));
     for row in &report.rows {
         out.push_str(&format!(
-            "{:<8} {} {:>6} {:>10} {:>10} {:>10} {:>5}  {}\n",
+            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
             row.id,
             fit(row.statement, 52),
             row.cases,
             format_slack(row.worst_slack),
             format_slack(row.worst_slack_f32),
+            if row.expectation().must_hold() {
+                format!("{:.2}%", 100.0 * row.tolerance_used)
+            } else {
+                "—".to_string()
+            },
             format_slack(row.witness_slack),
             if row.strengthened_refuted {
                 "yes"
@@ -294,7 +318,8 @@ pub fn render_check_table(report: &CheckReport) -> String {
         ));
     }
     out.push_str(
-        "witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
+        "tol used: the largest share of the rounding tolerance 8 (n + dim) ε a case that held used up;\n\
+         witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
          teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases.\n",
     );
     out

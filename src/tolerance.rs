@@ -46,6 +46,13 @@ pub fn tolerance<T: Real>(terms: usize) -> T {
     T::of(TOLERANCE_FACTOR * terms.max(1) as f64) * T::epsilon()
 }
 
+/// `value < bound`, with NaN counting as below: a NaN slack is a refutation,
+/// never a silent pass.
+#[inline]
+pub fn falls_below<T: Real>(value: T, bound: T) -> bool {
+    value.is_nan() || value < bound
+}
+
 /// The relation a comparison asserts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Relation {
@@ -151,6 +158,6 @@ impl<T: Real> Comparison<T> {
     /// Whether the stated comparison is refuted beyond rounding, for a case
     /// with `terms = n + dim`.
     pub fn is_refuted(&self, terms: usize) -> bool {
-        !(self.slack >= -tolerance::<T>(terms))
+        falls_below(self.slack, -tolerance::<T>(terms))
     }
 }

@@ -1,6 +1,6 @@
 //! CONJ-1..: open statements for the explorer (`theorems/CONJ.md`).
 
-use super::{pairs, statement, Statement};
+use super::{pairs, statement, witness, Statement};
 use crate::clipping::clip_factor;
 use crate::direction::GradientSet;
 use crate::generators::pair_case;
@@ -32,9 +32,13 @@ pub(super) fn statements() -> Vec<Statement> {
     vec![statement!(
         "CONJ-1",
         "‖clip u − clip v‖ ≤ ‖u − v‖ min(1, γ/sqrt(max(‖u‖,γ) max(‖v‖,γ)))",
-        Open,
+        Proved,
         conj_1,
         pair_case,
-        Vec::new
+        || vec![witness(
+            "u on the sphere, v just outside (‖v‖ = γ(1 + 1e-8)): slack of order 1e-16",
+            1.0,
+            &[&[0.0, 1.0], &[1.0 + 1e-8, 0.0]]
+        )]
     )]
 }

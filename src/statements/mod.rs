@@ -9,17 +9,19 @@
 //! `cargo test`, `cliptheory check`, `cliptheory replay` and the explorer
 //! all read [`registry`]: a statement is written once, here.
 
-mod bias;
-mod clip;
-mod conj;
-mod desc;
+pub mod bias;
+pub mod clip;
+pub mod conj;
+pub mod desc;
+
+pub use desc::desc_5_family;
 
 use proptest::strategy::BoxedStrategy;
 
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::real::Real;
-use crate::tolerance::{tolerance, Comparison};
+use crate::tolerance::{falls_below, tolerance, Comparison};
 
 /// What the theory says about a statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +33,17 @@ pub enum Expectation {
     Fails,
     /// A conjecture: open until a counterexample or a proof settles it.
     Open,
+    /// A conjecture settled by a proof in `theorems/CONJ.md`: checked like a
+    /// lemma, reported as `proved`.
+    Proved,
+}
+
+impl Expectation {
+    /// Whether a refuted case is a failure of the theory check (a lemma or a
+    /// proved conjecture that does not hold).
+    pub fn must_hold(self) -> bool {
+        matches!(self, Expectation::Holds | Expectation::Proved)
+    }
 }
 
 /// Evaluates a statement on one instance: `Ok(None)` when its hypotheses do
@@ -61,7 +74,8 @@ pub struct Statement {
     pub evaluate_f32: Evaluator<f32>,
     /// The random cases the statement is checked on.
     pub generator: fn() -> BoxedStrategy<Instance<f64>>,
-    /// Tightness witnesses (for [`Expectation::Holds`]) or known
+    /// Tightness witnesses (for [`Expectation::Holds`] and
+    /// [`Expectation::Proved`]) or known
     /// counterexamples (for [`Expectation::Fails`]).
     pub witnesses: fn() -> Vec<Witness>,
 }
@@ -108,7 +122,7 @@ impl<T: Real> Evaluation<T> {
     /// The comparison with the smallest slack (NaN counts as smallest).
     pub fn worst(&self) -> &Comparison<T> {
         self.comparisons.iter().fold(&self.comparisons[0], |w, c| {
-            if !(c.slack >= w.slack) {
+            if falls_below(c.slack, w.slack) {
                 c
             } else {
                 w
@@ -126,7 +140,7 @@ impl<T: Real> Evaluation<T> {
         self.comparisons
             .iter()
             .map(|c| c.strengthened_slack)
-            .fold(T::infinity(), |a, s| if !(s >= a) { s } else { a })
+            .fold(T::infinity(), |a, s| if falls_below(s, a) { s } else { a })
     }
 
     /// The tolerance on slacks at this instance.
@@ -136,12 +150,12 @@ impl<T: Real> Evaluation<T> {
 
     /// Whether the statement is refuted beyond rounding.
     pub fn is_refuted(&self) -> bool {
-        !(self.slack() >= -self.tolerance())
+        falls_below(self.slack(), -self.tolerance())
     }
 
     /// Whether the strengthened statement is refuted beyond rounding.
     pub fn strengthened_is_refuted(&self) -> bool {
-        !(self.strengthened_slack() >= -self.tolerance())
+        falls_below(self.strengthened_slack(), -self.tolerance())
     }
 }
 

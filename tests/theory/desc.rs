@@ -6,3 +6,24 @@ lemma!(desc_3, "DESC-3");
 lemma!(desc_4, "DESC-4");
 refuted_claim!(desc_5, "DESC-5", 2000);
 lemma!(desc_6, "DESC-6");
+
+/// DESC-5's family `(n, −1, …, −1)`, `γ = 1`, against the closed forms
+/// `g = 1/n`, `d = (2 − n)/n` for every `n` from 3 to 64.
+#[test]
+fn desc_5_family_ascends_for_every_n() {
+    use cliptheory::statements::find;
+    let statement = find("DESC-5").unwrap();
+    for n in 3..=64usize {
+        let witness = cliptheory::statements::desc_5_family(n);
+        let set = witness.instance.gradients_at_start().unwrap();
+        let nf = n as f64;
+        approx::assert_relative_eq!(set.mean()[0], 1.0 / nf, max_relative = 1e-14);
+        approx::assert_relative_eq!(
+            set.clipped_direction()[0],
+            (2.0 - nf) / nf,
+            max_relative = 1e-14
+        );
+        let evaluation = statement.evaluate(&witness.instance).unwrap().unwrap();
+        assert!(evaluation.is_refuted(), "n = {n}: the family should ascend");
+    }
+}

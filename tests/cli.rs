@@ -1,0 +1,169 @@
+//! The command line, end to end: `check`, `replay`, `list`, and the errors a
+//! user sees for bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn cliptheory(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn fixture(name: &str) -> String {
+    PathBuf::from("tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn desc_5_replay_reports_ascent() {
+    for name in [
+        "desc_5_spec_30_1_1.json",
+        "desc_5_ascent_n3.json",
+        "desc_5_ascent_n4.json",
+        "desc_5_ascent_n8.json",
+    ] {
+        let replay = json(&cliptheory(&["replay", &fixture(name), "--json"]));
+        let q = &replay["quantities"];
+        for key in [
+            "grad_norm",
+            "clipped_direction_norm",
+            "d_dot_g",
+            "beta",
+            "beta_plus",
+            "rho",
+        ] {
+            assert!(q[key].is_number(), "{name}: quantities.{key} missing");
+        }
+        assert!(
+            q["d_dot_g"].as_f64().unwrap() < 0.0,
+            "{name}: not an ascent"
+        );
+        assert!(
+            q["rho"].as_f64().unwrap() < 0.0,
+            "{name}: rho should be negative"
+        );
+        let row = replay["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "DESC-5")
+            .expect("DESC-5 row");
+        assert_eq!(row["verdict"], "expected-counterexample");
+        for row in replay["rows"].as_array().unwrap() {
+            assert!(row["slack"].is_number() && row["verdict"].is_string());
+            assert_ne!(
+                row["verdict"], "counterexample",
+                "{name}: {} refuted",
+                row["id"]
+            );
+        }
+    }
+    let table = cliptheory(&["replay", &fixture("desc_5_spec_30_1_1.json")]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("ASCENT"));
+}
+
+#[test]
+fn desc_4_stall_fixture_replays_as_orthogonal() {
+    let replay = json(&cliptheory(&[
+        "replay",
+        &fixture("desc_4_stall_quadratics.json"),
+        "--json",
+    ]));
+    assert_eq!(replay["quantities"]["d_dot_g"].as_f64(), Some(0.0));
+    assert_eq!(replay["quantities"]["grad_norm"].as_f64(), Some(0.5));
+    let row = replay["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "DESC-4")
+        .expect("DESC-4 row");
+    assert_eq!(row["verdict"], "holds");
+    assert!(
+        row["slack"].as_f64().unwrap().abs() < 1e-15,
+        "the stall is DESC-4's equality case"
+    );
+}
+
+#[test]
+fn check_json_has_the_contract_keys_and_every_registered_id() {
+    let report = json(&cliptheory(&["check", "--cases", "50", "--json"]));
+    let rows = report["rows"].as_array().expect("rows");
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for statement in cliptheory::statements::registry() {
+        assert!(
+            ids.contains(&statement.id),
+            "{} missing from the report",
+            statement.id
+        );
+    }
+    let verdicts = [
+        "holds",
+        "counterexample",
+        "expected-counterexample",
+        "no-counterexample-within-budget",
+        "proved",
+    ];
+    for row in rows {
+        for key in ["id", "statement", "cases", "worst_slack", "verdict"] {
+            assert!(row.get(key).is_some(), "row lacks `{key}`: {row}");
+        }
+        assert!(
+            verdicts.contains(&row["verdict"].as_str().unwrap()),
+            "bad verdict {}",
+            row["verdict"]
+        );
+    }
+    let desc_5 = rows.iter().find(|r| r["id"] == "DESC-5").unwrap();
+    assert_eq!(desc_5["verdict"], "expected-counterexample");
+}
+
+#[test]
+fn check_is_reproducible_for_a_seed() {
+    let a = cliptheory(&["check", "--cases", "40", "--seed", "7", "--json"]);
+    let b = cliptheory(&["check", "--cases", "40", "--seed", "7", "--json"]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn check_table_lists_every_id_and_exits_zero() {
+    let output = cliptheory(&["check", "--cases", "30"]);
+    assert!(output.status.success());
+    let table = String::from_utf8_lossy(&output.stdout);
+    for statement in cliptheory::statements::registry() {
+        assert!(
+            table.contains(statement.id),
+            "{} missing from the table",
+            statement.id
+        );
+    }
+    assert!(table.contains("counterexample (expected)"));
+}
+
+#[test]
+fn unknown_id_and_bad_files_are_named_errors_with_exit_status_2() {
+    let output = cliptheory(&["check", "--only", "BIAS-99"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BIAS-99"));
+
+    let output = cliptheory(&["replay", "tests/fixtures/does-not-exist.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does-not-exist.json"));
+
+    let output = cliptheory(&["replay", &fixture("bad/gamma_zero.json")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("gamma"));
+}
