@@ -41,6 +41,7 @@
 pub mod clipping;
 pub mod direction;
 pub mod error;
+pub mod explorer;
 pub mod generators;
 pub mod instance;
 pub mod real;

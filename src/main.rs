@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use std::io::IsTerminal;
+
+use cliptheory::explorer::{explore, ExploreOptions};
 use cliptheory::instance::Instance;
 use cliptheory::report::{self, DEFAULT_CASES, DEFAULT_SEED};
 use cliptheory::statements::registry;
@@ -43,6 +46,29 @@ enum Command {
         /// An instance file (cliptheory.instance.v1).
         file: PathBuf,
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hunt for a counterexample to one statement: search, shrink, save.
+    Explore {
+        /// Statement id, e.g. `DESC-5` (see `cliptheory list`).
+        id: String,
+        /// Evaluations of the statement to spend.
+        #[arg(long, default_value_t = 20_000)]
+        budget: usize,
+        /// Seed: the same seed gives the same result.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only instances with exactly this many components.
+        #[arg(long)]
+        components: Option<usize>,
+        /// Local searches, run in parallel.
+        #[arg(long, default_value_t = 8)]
+        restarts: usize,
+        /// Save the (shrunk) counterexample here as instance JSON.
+        #[arg(long, value_name = "FILE.json")]
+        out: Option<PathBuf>,
+        /// Print JSON instead of a summary.
         #[arg(long)]
         json: bool,
     },
@@ -106,6 +132,58 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                     println!("{}: {note}", file.display());
                 }
                 print!("{}", report::render_replay_table(&replay));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explore {
+            id,
+            budget,
+            seed,
+            components,
+            restarts,
+            out,
+            json,
+        } => {
+            let statement = cliptheory::statements::find(&id)?;
+            let options = ExploreOptions {
+                budget,
+                seed,
+                components,
+                restarts,
+                progress: std::io::stderr().is_terminal(),
+            };
+            let found = explore(statement, &options)?;
+            if let (Some(path), Some(instance), true) = (&out, &found.best, found.refuted) {
+                instance.save(path)?;
+            }
+            if json {
+                println!("{}", to_json(&found));
+            } else {
+                println!(
+                    "{}: {} after {} evaluations; best slack {:+.3e}{}",
+                    found.id,
+                    found.verdict,
+                    found.evaluations,
+                    found.best_slack,
+                    found
+                        .shrunk_slack
+                        .map(|s| format!(
+                            ", shrunk to n = {}, dim = {} with slack {s:+.3e}",
+                            found.size.map_or(0, |x| x.0),
+                            found.size.map_or(0, |x| x.1)
+                        ))
+                        .unwrap_or_default()
+                );
+                if let (Some(instance), true) = (&found.best, found.refuted) {
+                    match &out {
+                        Some(path) => println!(
+                            "saved {} (replay it with `cliptheory replay {}`)",
+                            path.display(),
+                            path.display()
+                        ),
+                        None => println!("{}", instance.to_json_string()),
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
