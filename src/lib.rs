@@ -43,6 +43,7 @@ pub mod direction;
 pub mod error;
 pub mod explorer;
 pub mod generators;
+pub mod incremental;
 pub mod instance;
 pub mod real;
 pub mod report;

@@ -55,6 +55,36 @@ pub fn dot<T: Real>(u: &DVector<T>, v: &DVector<T>) -> T {
     u.dot(v)
 }
 
+/// `Σ_k u_k v_k` over two slices of equal length, with eight independent
+/// accumulators so the compiler can vectorise it (a single running sum is a
+/// dependency chain it may not reorder). Summation order is fixed, so the
+/// result is deterministic.
+#[inline]
+pub fn dot_slices<T: Real>(u: &[T], v: &[T]) -> T {
+    let mut lanes = [T::zero(); 8];
+    let (u_chunks, v_chunks) = (u.chunks_exact(8), v.chunks_exact(8));
+    let (u_rest, v_rest) = (u_chunks.remainder(), v_chunks.remainder());
+    for (a, b) in u_chunks.zip(v_chunks) {
+        for k in 0..8 {
+            lanes[k] += a[k] * b[k];
+        }
+    }
+    let mut sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+        + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (&a, &b) in u_rest.iter().zip(v_rest) {
+        sum += a * b;
+    }
+    sum
+}
+
+/// `y ← y + s x` over two slices of equal length.
+#[inline]
+pub fn axpy_slices<T: Real>(s: T, x: &[T], y: &mut [T]) {
+    for (yk, &xk) in y.iter_mut().zip(x) {
+        *yk += s * xk;
+    }
+}
+
 /// Euclidean norm `‖v‖ = sqrt(Σ_k v_k²)` that neither overflows nor
 /// underflows where the result is representable: the plain sum of squares
 /// when it is safely inside the normal range, else the classic `nrm2`

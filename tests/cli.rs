@@ -167,3 +167,27 @@ fn unknown_id_and_bad_files_are_named_errors_with_exit_status_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("gamma"));
 }
+
+#[test]
+fn ig_6_run_json_has_the_contract_keys() {
+    let run = json(&cliptheory(&[
+        "run",
+        &fixture("ig_6a_fixed_points.json"),
+        "--step",
+        "0.01",
+        "--epochs",
+        "50",
+        "--json",
+    ]));
+    let epochs = run["epochs"].as_array().expect("epochs");
+    assert_eq!(epochs.len(), 50);
+    for key in ["epoch", "f", "grad_norm", "bias_norm", "rho", "e_norm"] {
+        assert!(epochs[0][key].is_number(), "epochs[0].{key} missing");
+    }
+    for key in ["x", "f", "grad_norm"] {
+        assert!(run["final"].get(key).is_some(), "final.{key} missing");
+    }
+    let output = cliptheory(&["run", &fixture("ig_6a_fixed_points.json"), "--step", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("step"));
+}

@@ -1,3 +1,6 @@
+// Each bench binary includes this module and uses a subset of it.
+#![allow(dead_code)]
+
 //! Shared bench plumbing: after criterion has measured, read its estimates
 //! back and print each benchmark as a ratio to the baseline measured in the
 //! same run (absolute times depend on the machine; ratios travel better).

@@ -13,6 +13,7 @@ pub mod bias;
 pub mod clip;
 pub mod conj;
 pub mod desc;
+pub mod ig;
 
 pub use desc::desc_5_family;
 
@@ -190,6 +191,7 @@ pub fn registry() -> &'static [Statement] {
         all.extend(clip::statements());
         all.extend(bias::statements());
         all.extend(desc::statements());
+        all.extend(ig::statements());
         all.extend(conj::statements());
         all
     })
