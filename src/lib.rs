@@ -45,6 +45,7 @@ pub mod generators;
 pub mod instance;
 pub mod real;
 pub mod report;
+pub mod smooth;
 pub mod statements;
 pub mod tolerance;
 

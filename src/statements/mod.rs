@@ -13,6 +13,7 @@ mod bias;
 mod clip;
 mod conj;
 mod desc;
+mod smooth;
 
 use proptest::strategy::BoxedStrategy;
 
@@ -177,6 +178,7 @@ pub fn registry() -> &'static [Statement] {
         all.extend(bias::statements());
         all.extend(desc::statements());
         all.extend(conj::statements());
+        all.extend(smooth::statements());
         all
     })
 }

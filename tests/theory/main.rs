@@ -9,3 +9,4 @@ mod bias;
 mod clip;
 mod conj;
 mod desc;
+mod smooth;
