@@ -17,7 +17,7 @@ use crate::report::seeded_rng;
 
 /// Sweeps of the pattern search per start (the search stops earlier when
 /// the step has shrunk by `10⁶`).
-pub const PATTERN_SEARCH_BUDGET: usize = 200;
+pub const PATTERN_SEARCH_BUDGET: usize = 60;
 
 /// What the estimator found.
 #[derive(Clone, Debug)]
@@ -208,7 +208,7 @@ pub fn lower_bound_l0(
     }
     let mut evaluations = scored.len();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.truncate(4);
+    scored.truncate(3);
     // Pattern search: move along ±e_k while it improves, halving the step.
     for (value, x) in scored.iter_mut() {
         let mut step = unit_radius;

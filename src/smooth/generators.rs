@@ -7,7 +7,8 @@
 //! components in a cone, separable sums under a random rotation and shift
 //! (several components sharing them, so atoms add up on one coordinate, plus
 //! bounded perturbations), mixed-sign exponential sums on one line
-//! (SMOOTH-5), single atoms (SMOOTH-6), and the extremal one-dimensional
+//! (SMOOTH-5), single atoms (SMOOTH-6), logistic regression on real data
+//! ([`real_data`](super::real_data)), and the extremal one-dimensional
 //! instances `e^{L1 t}` and `f' = (L0/L1)(e^{L1 t} − 1)` that make SMOOTH-1..3
 //! tight.
 
@@ -39,17 +40,20 @@ pub enum Family {
     MixedExp,
     /// `e^{L1 t}` and `(L0/L1²) e^{L1 t} − (L0/L1) t` (SMOOTH-1..3 equality).
     Extremal,
+    /// Logistic regression on real data (red wine quality, binarised).
+    WineQuality,
 }
 
 impl Family {
     /// Every family, in table order.
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 7] = [
         Family::Quadratic,
         Family::Logistic,
         Family::ExpCone,
         Family::Separable,
         Family::MixedExp,
         Family::Extremal,
+        Family::WineQuality,
     ];
 
     /// Name for reports.
@@ -61,6 +65,7 @@ impl Family {
             Family::Separable => "rotated separable + perturbation",
             Family::MixedExp => "mixed-sign exp sums (one line)",
             Family::Extremal => "extremal e^{L1 t} witnesses",
+            Family::WineQuality => "logistic regression, wine quality (real)",
         }
     }
 
@@ -73,6 +78,7 @@ impl Family {
             Family::Separable => separable_case(),
             Family::MixedExp => mixed_exp_case(),
             Family::Extremal => extremal_case(),
+            Family::WineQuality => super::real_data::wine_logistic_case(),
         }
     }
 }
@@ -520,6 +526,7 @@ pub fn smooth_case() -> BoxedStrategy<Instance<f64>> {
         separable_case(),
         mixed_exp_case(),
         extremal_case(),
+        super::real_data::wine_logistic_case(),
     ]
     .boxed()
 }

@@ -126,12 +126,14 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
     for (y, r) in probes(instance, pair, g) {
         let at_y = at_point(instance, &y, "y")?;
         let s = l1 * r;
+        let floor = T::min_positive_value();
         match which {
             1 => {
                 let rhs = big_g * s.exp();
                 let scale = (l0 + l1 * at_x.mean_gradient_norm) * s.exp()
                     + l0
-                    + l1 * at_y.mean_gradient_norm;
+                    + l1 * at_y.mean_gradient_norm
+                    + floor;
                 out.push(Comparison::at_most(
                     "L0 + L1‖∇f(y)‖ ≤ (L0 + L1‖∇f(x)‖) e^{L1 r}",
                     l0 + l1 * norm(&at_y.gradient),
@@ -142,7 +144,7 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
             2 => {
                 let lhs = norm(&(&at_y.gradient - g));
                 let rhs = big_g * r * phi1(s);
-                let scale = at_x.mean_gradient_norm + at_y.mean_gradient_norm + rhs;
+                let scale = at_x.mean_gradient_norm + at_y.mean_gradient_norm + rhs + floor;
                 out.push(Comparison::at_most(
                     "‖∇f(y) − ∇f(x)‖ ≤ (L0 + L1‖∇f(x)‖) E(r)",
                     lhs,
@@ -162,8 +164,11 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
                 let step = &y - x;
                 let lhs = at_y.value - at_x.value - dot(g, &step);
                 let rhs = big_g * r * r * phi2(s);
-                let scale =
-                    at_x.mean_abs_value + at_y.mean_abs_value + r * at_x.mean_gradient_norm + rhs;
+                let scale = at_x.mean_abs_value
+                    + at_y.mean_abs_value
+                    + r * at_x.mean_gradient_norm
+                    + rhs
+                    + floor;
                 out.push(Comparison::at_most(
                     "f(y) − f(x) − ⟨∇f(x), y − x⟩ ≤ (L0 + L1‖∇f(x)‖)(e^{L1 r} − 1 − L1 r)/L1²",
                     lhs,
@@ -224,7 +229,9 @@ fn hessian_inequality<T: Real>(
     }
     let lhs = crate::smooth::certificate::operator_norm(&(hessian / n));
     let rhs = l0 + l1 * norm(&(gradient / n));
-    let scale = l0 + hessian_sizes / n + l1 * gradient_sizes / n;
+    // Below the smallest normal number rounding is absolute (gradual
+    // underflow): the scale never drops below it.
+    let scale = l0 + hessian_sizes / n + l1 * gradient_sizes / n + T::min_positive_value();
     (lhs.is_finite() && rhs.is_finite() && scale.is_finite())
         .then(|| Comparison::at_most(label, lhs, rhs, scale))
 }
@@ -366,7 +373,8 @@ pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
                     let slope = atom.derivative(t).abs();
                     let rhs = l0 + l1 * slope;
                     if curvature.is_finite() && rhs.is_finite() {
-                        out.push(Comparison::at_most(label, curvature, rhs, rhs + curvature));
+                        let scale = rhs + curvature + T::min_positive_value();
+                        out.push(Comparison::at_most(label, curvature, rhs, scale));
                     }
                 }
             }

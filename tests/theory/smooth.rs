@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::common::assert_holds;
 use cliptheory::instance::{Atom, Component, Instance};
 use cliptheory::smooth::certificate::{atom_frontier, certify, certify_f, Pair};
 use cliptheory::smooth::estimator::{excess_curvature, lower_bound_l0};
@@ -365,4 +366,28 @@ fn smooth_4_every_family_is_certified() {
                 .unwrap_or_else(|e| panic!("{}: {e}\n{}", family.name(), case.to_json_string()));
         }
     }
+}
+
+/// SMOOTH-4 in `f32` at a point where a component's Hessian and gradient
+/// are subnormal (`1.4e-42`): rounding there is absolute, so the scale has
+/// the floor `f32::MIN_POSITIVE`; with it the case holds (it was refuted at
+/// slack `−1.03e-3` before, a test defect, not a false lemma).
+#[test]
+fn smooth_4_subnormal_f32_case_holds() {
+    let case = fixture("smooth_4_f32_subnormal.json");
+    assert_holds::<f32>("SMOOTH-4", &case).unwrap();
+    assert_holds::<f64>("SMOOTH-4", &case).unwrap();
+}
+
+/// The embedded real data parse: 200 rows, 12 features (intercept last),
+/// both labels present, features standardised.
+#[test]
+fn smooth_4_wine_quality_data_parse() {
+    let rows = cliptheory::smooth::real_data::wine_rows().expect("embedded CSV parses");
+    assert_eq!(rows.len(), 200);
+    assert!(rows.iter().all(|(a, _)| a.len() == 12 && a[11] == 1.0));
+    let good = rows.iter().filter(|(_, y)| *y > 0.0).count();
+    assert!(good > 50 && good < 150, "{good} good wines");
+    let mean0: f64 = rows.iter().map(|(a, _)| a[0]).sum::<f64>() / 200.0;
+    assert!(mean0.abs() < 1e-12);
 }
