@@ -15,7 +15,7 @@
 //! use nalgebra::dvector;
 //!
 //! // DESC-5: three one-dimensional gradients whose clipped mean ascends.
-//! let gamma = Threshold::new(1.0)?;
+//! let gamma = Threshold::new(1.0_f64)?;
 //! let set = GradientSet::new(vec![dvector![30.0], dvector![-1.0], dvector![-1.0]], gamma)?;
 //! assert!((set.mean()[0] - 28.0 / 3.0).abs() < 1e-12);
 //! assert!((set.clipped_direction()[0] + 1.0 / 3.0).abs() < 1e-12);
