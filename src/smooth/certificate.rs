@@ -76,29 +76,35 @@ pub struct Certificate {
 // ---------------------------------------------------------------------------
 // Atoms (SMOOTH-6).
 
-/// `M = max_t min(P(t), N(t))` of an exponential sum `Σ w_k e^{a_k t}`, with
-/// `P, N` the sums of `w_k |a_k| e^{a_k t}` over positive and negative rates;
-/// `0` if either is empty. `P` increases and `N` decreases, so the maximum is
-/// at their crossing `t*`; bisection brackets `t* ∈ [lo, hi]` and returns the
-/// upper bound `min(P(hi), N(lo)) ≥ M` (rigorous up to rounding).
-pub fn expsum_cross(w: &[f64], a: &[f64]) -> f64 {
-    let side = |t: f64, positive: bool| -> f64 {
-        w.iter()
-            .zip(a)
-            .filter(|(_, &ak)| if positive { ak > 0.0 } else { ak < 0.0 })
-            .map(|(&wk, &ak)| wk * ak.abs() * (ak * t).exp())
-            .sum()
-    };
-    if side(0.0, true) == 0.0 || side(0.0, false) == 0.0 {
-        return 0.0;
+/// `P(t)` (`positive`) or `N(t)` of an exponential sum: the sum of
+/// `w_k |a_k| e^{a_k t}` over the positive (negative) rates.
+fn expsum_side(w: &[f64], a: &[f64], t: f64, positive: bool) -> f64 {
+    w.iter()
+        .zip(a)
+        .filter(|(_, &ak)| if positive { ak > 0.0 } else { ak < 0.0 })
+        .map(|(&wk, &ak)| wk * ak.abs() * (ak * t).exp())
+        .sum()
+}
+
+/// A bracket `[lo, hi]` (width below rounding) of the crossing `t*` where
+/// `P(t*) = N(t*)`, by bisection on the increasing `log P − log N`; `None`
+/// when one side is empty (or the sums overflow).
+pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
+    let gap = |t: f64| expsum_side(w, a, t, true).ln() - expsum_side(w, a, t, false).ln();
+    if !gap(0.0).is_finite() {
+        return None;
     }
-    // log P − log N is increasing; find lo < t* < hi.
-    let gap = |t: f64| side(t, true).ln() - side(t, false).ln();
-    let (mut lo, mut hi) = (-1.0, 1.0);
-    while gap(lo) > 0.0 {
+    let (mut lo, mut hi) = (-1.0f64, 1.0f64);
+    for _ in 0..64 {
+        if gap(lo) <= 0.0 {
+            break;
+        }
         lo *= 2.0;
     }
-    while gap(hi) < 0.0 {
+    for _ in 0..64 {
+        if gap(hi) >= 0.0 {
+            break;
+        }
         hi *= 2.0;
     }
     for _ in 0..200 {
@@ -112,7 +118,31 @@ pub fn expsum_cross(w: &[f64], a: &[f64]) -> f64 {
             hi = mid;
         }
     }
-    side(hi, true).min(side(lo, false))
+    (gap(lo).is_finite() && gap(hi).is_finite()).then_some((lo, hi))
+}
+
+/// `M = max_t min(P(t), N(t))` of an exponential sum `Σ w_k e^{a_k t}`
+/// (`0` if either side is empty). `P` increases and `N` decreases, so the
+/// maximum is at their crossing `t* ∈ [lo, hi]`
+/// ([`expsum_crossing`]); the upper bound `min(P(hi), N(lo)) ≥ M` is
+/// returned (rigorous up to rounding).
+pub fn expsum_cross(w: &[f64], a: &[f64]) -> f64 {
+    match expsum_crossing(w, a) {
+        Some((lo, hi)) => expsum_side(w, a, hi, true).min(expsum_side(w, a, lo, false)),
+        None => 0.0,
+    }
+}
+
+/// The rate of an atom: its largest `|a|`, and `1` for the quadratic and
+/// the quartic (which have none); the scale on which its features live.
+pub fn atom_rate(atom: &Atom<f64>) -> f64 {
+    match atom {
+        Atom::Exp { a, .. } | Atom::Logistic { a } | Atom::Cosh { a } | Atom::LogCosh { a } => {
+            a.abs()
+        }
+        Atom::ExpSum { a, .. } => a.iter().fold(0.0f64, |m, x| m.max(x.abs())),
+        Atom::Quadratic { .. } | Atom::Quartic => 1.0,
+    }
 }
 
 /// The certified pair of `w φ` for one atom `φ` and weight `w > 0`

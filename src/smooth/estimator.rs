@@ -11,7 +11,7 @@
 use nalgebra::DVector;
 use proptest::prelude::Rng;
 
-use super::certificate::{operator_norm, Pair};
+use super::certificate::{atom_rate, expsum_crossing, operator_norm, Pair};
 use crate::instance::{Atom, Component, Instance};
 use crate::report::seeded_rng;
 
@@ -63,7 +63,7 @@ pub fn candidate_points(instance: &Instance<f64>, pair: Pair) -> Vec<DVector<f64
         {
             points.push(shift.clone());
             for (j, atom) in atoms.iter().enumerate() {
-                let s = atom_rate(atom);
+                let s = atom_rate(atom).max(1e-3);
                 let mut ts = vec![1.0 / s, 2.0 / s, 3.0 / s];
                 if pair.l1 > 0.0 {
                     ts.push(2.0 / pair.l1);
@@ -126,57 +126,13 @@ fn merged_exponentials(
     Atom::ExpSum { w, a }
 }
 
-fn atom_rate(atom: &Atom<f64>) -> f64 {
-    let r = match atom {
-        Atom::Exp { a, .. } | Atom::Logistic { a } | Atom::Cosh { a } | Atom::LogCosh { a } => {
-            a.abs()
-        }
-        Atom::ExpSum { a, .. } => a.iter().fold(0.0f64, |m, x| m.max(x.abs())),
-        Atom::Quadratic { .. } | Atom::Quartic => 1.0,
-    };
-    r.max(1e-3)
-}
-
 /// The `t` where the positive and negative halves of an exponential sum
-/// balance (`P(t) = N(t)`), by bisection on `log P − log N`.
+/// balance (`P(t) = N(t)`).
 fn crossing(atom: &Atom<f64>) -> Option<f64> {
     let Atom::ExpSum { w, a } = atom else {
         return None;
     };
-    let side = |t: f64, positive: bool| -> f64 {
-        w.iter()
-            .zip(a)
-            .filter(|(_, &ak)| if positive { ak > 0.0 } else { ak < 0.0 })
-            .map(|(&wk, &ak)| wk * ak.abs() * (ak * t).exp())
-            .sum::<f64>()
-            .ln()
-    };
-    let gap = |t: f64| side(t, true) - side(t, false);
-    if !gap(0.0).is_finite() || !gap(1.0).is_finite() {
-        return None;
-    }
-    let (mut lo, mut hi) = (-1.0, 1.0);
-    for _ in 0..60 {
-        if gap(lo) <= 0.0 {
-            break;
-        }
-        lo *= 2.0;
-    }
-    for _ in 0..60 {
-        if gap(hi) >= 0.0 {
-            break;
-        }
-        hi *= 2.0;
-    }
-    for _ in 0..100 {
-        let mid = 0.5 * (lo + hi);
-        if gap(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Some(0.5 * (lo + hi))
+    expsum_crossing(w, a).map(|(lo, hi)| 0.5 * (lo + hi))
 }
 
 fn uniform(rng: &mut impl Rng) -> f64 {

@@ -16,6 +16,7 @@ use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
+use super::certificate::atom_rate;
 use crate::clipping::Threshold;
 use crate::instance::{Atom, Component, Instance};
 
@@ -271,17 +272,6 @@ fn atom_of(class: Class, kind: u8, s: f64, sign: bool, b: f64) -> Atom<f64> {
     }
 }
 
-/// Largest rate of an atom (`1` for quadratic and quartic atoms).
-fn rate(atom: &Atom<f64>) -> f64 {
-    match atom {
-        Atom::Exp { a, .. } | Atom::Logistic { a } | Atom::Cosh { a } | Atom::LogCosh { a } => {
-            a.abs()
-        }
-        Atom::ExpSum { a, .. } => a.iter().fold(0.0f64, |m, x| m.max(x.abs())),
-        Atom::Quadratic { .. } | Atom::Quartic => 1.0,
-    }
-}
-
 /// Separable groups: `1..=3` components sharing a random rotation and shift
 /// (so atoms add up per coordinate), atoms drawn per coordinate class, plus
 /// `0..=2` bounded perturbations (logistic or linear components). The start
@@ -324,7 +314,7 @@ pub fn separable_case() -> BoxedStrategy<Instance<f64>> {
             for c in &components {
                 if let Component::Separable { atoms, .. } = c {
                     for (j, atom) in atoms.iter().enumerate() {
-                        largest[j] = largest[j].max(rate(atom));
+                        largest[j] = largest[j].max(atom_rate(atom));
                     }
                 }
             }
@@ -501,7 +491,9 @@ pub fn atom_case() -> BoxedStrategy<Instance<f64>> {
                 .collect();
             let z0 = DVector::from_iterator(
                 dim,
-                z0.iter().zip(&atoms).map(|(z, atom)| 2.0 * z / rate(atom)),
+                z0.iter()
+                    .zip(&atoms)
+                    .map(|(z, atom)| 2.0 * z / atom_rate(atom)),
             );
             let x0 = r.transpose() * z0 + &shift;
             instance(

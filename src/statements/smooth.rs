@@ -16,7 +16,7 @@ use super::{Statement, Witness};
 use crate::error::{Error, Result};
 use crate::instance::{Atom, Component, Instance};
 use crate::real::{dot, norm, Real};
-use crate::smooth::certificate::{atom_frontier, atom_pairs, certify, certify_f, Pair};
+use crate::smooth::certificate::{atom_frontier, atom_pairs, atom_rate, certify, certify_f, Pair};
 use crate::smooth::estimator::candidate_points;
 use crate::smooth::generators::{
     atom_case, exp_instance, extremal_instance, mixed_exp_case, smooth_case,
@@ -350,7 +350,7 @@ pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
         };
         let z0 = rotation * (&instance.x0 - shift);
         for ((atom, wide_atom), &t0) in atoms.iter().zip(wide_atoms).zip(z0.iter()) {
-            let s = rate(wide_atom);
+            let s = atom_rate(wide_atom).max(1e-3);
             let mut pairs: Vec<(&'static str, Pair)> = atom_pairs(wide_atom);
             for l1 in [s / 2.0, s, 2.0 * s] {
                 if let Some(l0) = atom_frontier(wide_atom, l1).filter(|v| v.is_finite()) {
@@ -381,18 +381,6 @@ pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
         }
     }
     Ok((!out.is_empty()).then_some(out))
-}
-
-/// The atom's rate `s` (largest `|a|`; `1` for the quadratic and quartic).
-fn rate(atom: &Atom<f64>) -> f64 {
-    let r = match atom {
-        Atom::Exp { a, .. } | Atom::Logistic { a } | Atom::Cosh { a } | Atom::LogCosh { a } => {
-            a.abs()
-        }
-        Atom::ExpSum { a, .. } => a.iter().fold(0.0f64, |m, x| m.max(x.abs())),
-        Atom::Quadratic { .. } | Atom::Quartic => 1.0,
-    };
-    r.max(1e-3)
 }
 
 /// The SMOOTH-1..3 witnesses: `e^{L1 t}` and `f' = (L0/L1)(e^{L1 t} − 1)`,
