@@ -76,21 +76,28 @@ pub struct Certificate {
 // ---------------------------------------------------------------------------
 // Atoms (SMOOTH-6).
 
-/// `P(t)` (`positive`) or `N(t)` of an exponential sum: the sum of
-/// `w_k |a_k| e^{a_k t}` over the positive (negative) rates.
-fn expsum_side(w: &[f64], a: &[f64], t: f64, positive: bool) -> f64 {
-    w.iter()
+/// `log P(t)` (`positive`) or `log N(t)` of an exponential sum, `P`/`N` the
+/// sum of `w_k |a_k| e^{a_k t}` over the positive (negative) rates, by
+/// log-sum-exp (no overflow for any finite `t`; `−∞` for an empty side).
+fn expsum_log_side(w: &[f64], a: &[f64], t: f64, positive: bool) -> f64 {
+    let logs: Vec<f64> = w
+        .iter()
         .zip(a)
         .filter(|(_, &ak)| if positive { ak > 0.0 } else { ak < 0.0 })
-        .map(|(&wk, &ak)| wk * ak.abs() * (ak * t).exp())
-        .sum()
+        .map(|(&wk, &ak)| (wk * ak.abs()).ln() + ak * t)
+        .collect();
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if top == f64::NEG_INFINITY {
+        return top;
+    }
+    top + logs.iter().map(|l| (l - top).exp()).sum::<f64>().ln()
 }
 
 /// A bracket `[lo, hi]` (width below rounding) of the crossing `t*` where
 /// `P(t*) = N(t*)`, by bisection on the increasing `log P − log N`; `None`
-/// when one side is empty (or the sums overflow).
+/// when one side is empty or no bracket is found within `|t| ≤ 2⁶⁴`.
 pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
-    let gap = |t: f64| expsum_side(w, a, t, true).ln() - expsum_side(w, a, t, false).ln();
+    let gap = |t: f64| expsum_log_side(w, a, t, true) - expsum_log_side(w, a, t, false);
     if !gap(0.0).is_finite() {
         return None;
     }
@@ -118,7 +125,8 @@ pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
             hi = mid;
         }
     }
-    (gap(lo).is_finite() && gap(hi).is_finite()).then_some((lo, hi))
+    // Only a bracket that straddles the crossing is returned.
+    (gap(lo) <= 0.0 && gap(hi) >= 0.0).then_some((lo, hi))
 }
 
 /// `M = max_t min(P(t), N(t))` of an exponential sum `Σ w_k e^{a_k t}`
@@ -127,9 +135,16 @@ pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
 /// ([`expsum_crossing`]); the upper bound `min(P(hi), N(lo)) ≥ M` is
 /// returned (rigorous up to rounding).
 pub fn expsum_cross(w: &[f64], a: &[f64]) -> f64 {
+    let empty = |positive: bool| expsum_log_side(w, a, 0.0, positive) == f64::NEG_INFINITY;
+    if empty(true) || empty(false) {
+        return 0.0;
+    }
     match expsum_crossing(w, a) {
-        Some((lo, hi)) => expsum_side(w, a, hi, true).min(expsum_side(w, a, lo, false)),
-        None => 0.0,
+        Some((lo, hi)) => expsum_log_side(w, a, hi, true)
+            .min(expsum_log_side(w, a, lo, false))
+            .exp(),
+        // No bracket within 2⁶⁴: no finite bound is claimed (refused later).
+        None => f64::INFINITY,
     }
 }
 
@@ -533,6 +548,11 @@ fn combine(parts: Vec<Part>) -> Result<Certificate> {
             })
         }
     };
+    if !(pair.l0.is_finite() && pair.l1.is_finite()) {
+        return Err(Error::NoCertificate {
+            reason: format!("the constants overflow ({rule})"),
+        });
+    }
     Ok(Certificate {
         pair,
         bounded: unbounded.is_empty().then_some((m, l)),

@@ -391,3 +391,23 @@ fn smooth_4_wine_quality_data_parse() {
     let mean0: f64 = rows.iter().map(|(a, _)| a[0]).sum::<f64>() / 200.0;
     assert!(mean0.abs() < 1e-12);
 }
+
+/// SMOOTH-5: `M` of a mixed-sign exponential sum is bounded from above, also
+/// with rates and weights far apart (log-sum-exp: no overflow); a symmetric
+/// pair gives `M = w a` exactly.
+#[test]
+fn smooth_5_expsum_cross_is_an_upper_bound() {
+    use cliptheory::smooth::certificate::expsum_cross;
+    let m = expsum_cross(&[0.5, 0.5], &[2.0, -2.0]);
+    assert!((m - 1.0).abs() < 1e-12, "{m}");
+    // Far apart: crossing at t* = ln(1e200)/(300 + 1e-3) ≈ 1.535.
+    let (w, a) = ([1.0, 1e200], [300.0, -1e-3]);
+    let m = expsum_cross(&w, &a);
+    let t_star = (1e200f64 * 1e-3 / 300.0).ln() / (300.0 + 1e-3);
+    let exact = 300.0 * (300.0 * t_star).exp();
+    assert!(
+        m.is_finite() && m >= exact * (1.0 - 1e-12) && m <= exact * (1.0 + 1e-9),
+        "{m} vs {exact}"
+    );
+    assert_eq!(expsum_cross(&[1.0, 2.0], &[1.0, 3.0]), 0.0);
+}
