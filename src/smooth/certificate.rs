@@ -362,7 +362,11 @@ pub fn symmetric_norm(m: &DMatrix<f64>) -> f64 {
 
 /// The separable group with one `(rotation, shift)`: atoms summed per
 /// coordinate, each weighted by `weight` (SMOOTH-5), then the max rule.
-fn separable_part(groups: &[&Vec<Atom<f64>>], weight: f64) -> Result<Part> {
+fn separable_part(
+    rotation: &DMatrix<f64>,
+    groups: &[&Vec<Atom<f64>>],
+    weight: f64,
+) -> Result<Part> {
     let dim = groups.first().map_or(0, |g| g.len());
     let mut coordinates: Vec<Coordinate> = (0..dim).map(|_| Coordinate::default()).collect();
     for atoms in groups {
@@ -384,10 +388,20 @@ fn separable_part(groups: &[&Vec<Atom<f64>>], weight: f64) -> Result<Part> {
         let p = coordinate.pair(quartic_l1)?;
         pair = Pair::new(pair.l0.max(p.l0), pair.l1.max(p.l1));
     }
+    // A rotation read from a file (or rounded to f32) is orthogonal only up
+    // to δ = ‖RᵀR − I‖: ‖Rᵀ D R‖ ≤ (1 + δ)‖D‖ and ‖ψ'‖ ≤ ‖Rᵀψ'‖/sqrt(1 − δ).
+    let defect = symmetric_norm(&(rotation.transpose() * rotation - DMatrix::identity(dim, dim)));
+    if defect >= 0.5 {
+        return Err(Error::NoCertificate {
+            reason: format!("rotation far from orthogonal (‖RᵀR − I‖ = {defect:e})"),
+        });
+    }
+    let grow = 1.0 + defect;
+    let pair = Pair::new(pair.l0 * grow, pair.l1 * grow / (1.0 - defect).sqrt());
     let bounded = coordinates.iter().all(Coordinate::is_bounded).then(|| {
         let m2: f64 = coordinates.iter().map(|c| c.bounded.0 * c.bounded.0).sum();
         let l = coordinates.iter().fold(0.0f64, |a, c| a.max(c.bounded.1));
-        (m2.sqrt(), l)
+        ((m2 * grow).sqrt(), l * grow)
     });
     Ok(Part {
         pair,
@@ -505,8 +519,8 @@ pub fn certify_components(components: &[Component<f64>], dim: usize) -> Result<C
             rule: format!("exp cone rule (cos θ = {cos:.3})"),
         });
     }
-    for (_, _, atoms) in &groups {
-        parts.push(separable_part(atoms, weight)?);
+    for (rotation, _, atoms) in &groups {
+        parts.push(separable_part(rotation, atoms, weight)?);
     }
     combine(parts)
 }
