@@ -413,6 +413,56 @@ fn separable_part(
 /// Separable components with one `(rotation, shift)`: their atom lists.
 type Group<'a> = (&'a DMatrix<f64>, &'a DVector<f64>, Vec<&'a Vec<Atom<f64>>>);
 
+/// Refuses a NaN or infinite parameter (`max` and comparisons would
+/// otherwise skip it silently), naming the component.
+fn ensure_finite_parameters(index: usize, component: &Component<f64>) -> Result<()> {
+    let atom_numbers = |atom: &Atom<f64>| -> Vec<f64> {
+        match atom {
+            Atom::Quadratic { a }
+            | Atom::Logistic { a }
+            | Atom::Cosh { a }
+            | Atom::LogCosh { a } => {
+                vec![*a]
+            }
+            Atom::Exp { a, b } => vec![*a, *b],
+            Atom::Quartic => Vec::new(),
+            Atom::ExpSum { w, a } => w.iter().chain(a).copied().collect(),
+        }
+    };
+    let numbers: Vec<f64> = match component {
+        Component::Linear { c } => c.iter().copied().collect(),
+        Component::Quadratic {
+            hessian,
+            linear,
+            constant,
+        } => hessian
+            .iter()
+            .chain(linear.iter())
+            .chain([constant])
+            .copied()
+            .collect(),
+        Component::Exp { a, b } => a.iter().chain([b]).copied().collect(),
+        Component::Logistic { a, label } => a.iter().chain([label]).copied().collect(),
+        Component::Separable {
+            rotation,
+            shift,
+            atoms,
+        } => rotation
+            .iter()
+            .chain(shift.iter())
+            .copied()
+            .chain(atoms.iter().flat_map(atom_numbers))
+            .collect(),
+    };
+    match numbers.into_iter().find(|x| !x.is_finite()) {
+        Some(value) => Err(Error::NonFinite {
+            field: format!("components[{index}]"),
+            value,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Certifies `(1/n) Σ_i f_i` for the given components (all of one dimension
 /// `dim`), by the rules of the module docs.
 pub fn certify_components(components: &[Component<f64>], dim: usize) -> Result<Certificate> {
@@ -420,6 +470,9 @@ pub fn certify_components(components: &[Component<f64>], dim: usize) -> Result<C
         return Err(Error::Empty {
             what: "components".into(),
         });
+    }
+    for (index, component) in components.iter().enumerate() {
+        ensure_finite_parameters(index, component)?;
     }
     let weight = 1.0 / components.len() as f64;
     let mut parts: Vec<Part> = Vec::new();

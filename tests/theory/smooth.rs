@@ -411,3 +411,25 @@ fn smooth_5_expsum_cross_is_an_upper_bound() {
     );
     assert_eq!(expsum_cross(&[1.0, 2.0], &[1.0, 3.0]), 0.0);
 }
+
+/// `certify` names what it refuses: a non-finite parameter (built in code;
+/// files are validated on load; before this test a NaN rate was skipped by
+/// `f64::max` and certified `(0, 0)`) and a sum no rule covers; a missing file
+/// is an I/O error naming the path.
+#[test]
+fn smooth_4_certify_refuses_non_finite_and_uncovered_sums() {
+    let mut instance = exp_instance(1.0, 0.0, 0.0);
+    if let Component::Separable { atoms, .. } = &mut instance.components[0] {
+        atoms[0] = Atom::Cosh { a: f64::NAN };
+    }
+    assert!(matches!(certify(&instance), Err(Error::NonFinite { .. })));
+    let uncovered = fixture("smooth_5_naive_perturbation_counterexample.json");
+    let message = certify_instance(&uncovered, 10).unwrap_err().to_string();
+    assert!(message.contains("no certified (L0, L1) rule"), "{message}");
+    let missing = cliptheory::smooth::run_certify(&cliptheory::smooth::CertifyArgs {
+        file: "/nonexistent/instance.json".into(),
+        json: true,
+        samples: 10,
+    });
+    assert!(matches!(missing, Err(Error::Io { .. })));
+}
