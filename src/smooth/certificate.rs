@@ -25,7 +25,7 @@
 //!    (quadratic `(‖Σ H‖/n, 0)`, exponential `(0, A/cos θ)` by the cone rule,
 //!    other separable groups) must be a single part, or all have `ℓ1 = 0`;
 //!    then `f` is `(ℓ0 + L + ℓ1 M, ℓ1)` (resp. `(Σ ℓ0 + L, 0)`). Anything
-//!    else is refused with [`Error::NoCertificate`](crate::Error::NoCertificate):
+//!    else is refused with [`crate::Error::NoCertificate`]:
 //!    gradients of different parts can cancel (SMOOTH-5).
 
 use nalgebra::{DMatrix, DVector};
