@@ -72,6 +72,12 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
+    /// No proven `(L0, L1)` rule of `theorems/SMOOTH.md` covers this sum.
+    #[error("no certified (L0, L1) rule applies: {reason}")]
+    NoCertificate {
+        /// Which combination of terms the rules do not cover, and why.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -257,6 +257,37 @@ impl<T: Real> Component<T> {
         }
     }
 
+    /// `∇²f_i(x)`: `0` (linear), `H` (quadratic), `e^{⟨a,x⟩+b} a aᵀ` (exp),
+    /// `σ(1 − σ) a aᵀ` with `σ = σ(−label⟨a, x⟩)` (logistic), and
+    /// `Rᵀ diag(φ_j''(z_j)) R` with `z = R(x − shift)` (separable).
+    pub fn hessian(&self, x: &DVector<T>) -> DMatrix<T> {
+        let outer = |a: &DVector<T>, s: T| a * a.transpose() * s;
+        match self {
+            Component::Linear { c } => DMatrix::zeros(c.len(), c.len()),
+            Component::Quadratic { hessian, .. } => hessian.clone(),
+            Component::Exp { a, b } => outer(a, (dot(a, x) + *b).exp()),
+            Component::Logistic { a, label } => {
+                let s = sigmoid(-*label * dot(a, x));
+                outer(a, s * (T::one() - s))
+            }
+            Component::Separable {
+                rotation,
+                shift,
+                atoms,
+            } => {
+                let z = rotation * (x - shift);
+                let curvature = DVector::from_iterator(
+                    z.len(),
+                    atoms
+                        .iter()
+                        .zip(z.iter())
+                        .map(|(a, &t)| a.second_derivative(t)),
+                );
+                rotation.transpose() * DMatrix::from_diagonal(&curvature) * rotation
+            }
+        }
+    }
+
     fn cast<U: Real>(&self) -> Component<U> {
         let s = |x: &T| U::of(x.to_f64_lossless());
         let v = |x: &DVector<T>| x.map(|e| U::of(e.to_f64_lossless()));
@@ -349,6 +380,24 @@ impl<T: Real> Instance<T> {
             .components
             .iter()
             .fold(T::zero(), |s, c| s + c.value(x));
+        sum / T::of(self.n() as f64)
+    }
+
+    /// `∇f(x) = (1/n) Σ_i ∇f_i(x)`.
+    pub fn gradient(&self, x: &DVector<T>) -> DVector<T> {
+        let sum = self
+            .components
+            .iter()
+            .fold(DVector::zeros(x.len()), |s, c| s + c.gradient(x));
+        sum / T::of(self.n() as f64)
+    }
+
+    /// `∇²f(x) = (1/n) Σ_i ∇²f_i(x)`.
+    pub fn hessian(&self, x: &DVector<T>) -> DMatrix<T> {
+        let sum = self
+            .components
+            .iter()
+            .fold(DMatrix::zeros(x.len(), x.len()), |s, c| s + c.hessian(x));
         sum / T::of(self.n() as f64)
     }
 

@@ -47,6 +47,7 @@ pub mod incremental;
 pub mod instance;
 pub mod real;
 pub mod report;
+pub mod smooth;
 pub mod statements;
 pub mod tolerance;
 

@@ -107,6 +107,8 @@ enum Command {
     },
     /// List the statement ids with their summaries.
     List,
+    /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
+    Certify(cliptheory::smooth::CertifyArgs),
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -257,6 +259,7 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Certify(args) => cliptheory::smooth::run_certify(&args),
         Command::List => {
             for statement in registry() {
                 println!(

@@ -214,12 +214,18 @@ pub struct CheckReport {
     pub cases_per_statement: usize,
     /// One row per statement, in spec order.
     pub rows: Vec<CheckRow>,
+    /// Certified `L0` against the sampled lower bound, per instance family
+    /// (SMOOTH-6; omitted with `--only`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certification: Vec<crate::smooth::LoosenessRow>,
 }
 
 impl CheckReport {
-    /// Whether any lemma that should hold was refuted.
+    /// Whether any lemma that should hold was refuted, or a sampled point
+    /// violated a certified `(L0, L1)` pair.
     pub fn has_failures(&self) -> bool {
         self.rows.iter().any(CheckRow::is_failure)
+            || self.certification.iter().any(|r| r.violations > 0)
     }
 }
 
@@ -232,6 +238,11 @@ pub fn check(cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
             .map(|id| crate::statements::find(id))
             .collect::<Result<_>>()?
     };
+    let certification = if only.is_empty() {
+        crate::smooth::certification_table(crate::smooth::TABLE_CASES, crate::smooth::TABLE_SAMPLES)
+    } else {
+        Vec::new()
+    };
     Ok(CheckReport {
         seed,
         cases_per_statement: cases,
@@ -239,6 +250,7 @@ pub fn check(cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
             .iter()
             .map(|s| check_statement(s, cases, seed))
             .collect(),
+        certification,
     })
 }
 
@@ -308,6 +320,17 @@ pub fn render_check_table(report: &CheckReport) -> String {
         .filter(|r| r.is_failure())
         .map(|r| r.id)
         .collect();
+    if !report.certification.is_empty() {
+        out.push_str(&format!(
+            "\nCertified (L0, L1) against the sampled lower bound on L0 at the same L1 \
+             ({} instances per family; ratio 1: the certificate is the least valid L0):\n",
+            crate::smooth::TABLE_CASES
+        ));
+        out.push_str(&crate::smooth::render_rows(&report.certification));
+        if report.certification.iter().any(|r| r.violations > 0) {
+            out.push_str("FAILED: a sampled point violated a certified (L0, L1) pair\n");
+        }
+    }
     out.push('\n');
     if failures.is_empty() {
         out.push_str("every lemma that should hold held; expected counterexamples were found where marked.\n");

@@ -14,6 +14,7 @@ pub mod clip;
 pub mod conj;
 pub mod desc;
 pub mod ig;
+pub mod smooth;
 
 pub use desc::desc_5_family;
 
@@ -193,6 +194,7 @@ pub fn registry() -> &'static [Statement] {
         all.extend(desc::statements());
         all.extend(ig::statements());
         all.extend(conj::statements());
+        all.extend(smooth::statements());
         all
     })
 }

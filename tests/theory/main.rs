@@ -10,3 +10,4 @@ mod clip;
 mod conj;
 mod desc;
 mod ig;
+mod smooth;

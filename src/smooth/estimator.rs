@@ -1,0 +1,202 @@
+//! The sampled lower bound on `L0`: at a fixed `L1`, any valid pair needs
+//!
+//! $$ L_0 \ge \sup_x \big(\lVert \nabla^2 f(x)\rVert - L_1 \lVert \nabla f(x)\rVert\big), $$
+//!
+//! so the largest value found at sampled points is a lower bound on the least
+//! valid `L0`. Points: the structured candidates of [`candidate_points`]
+//! (start point, origin, each separable group's centre and points along its
+//! axes, the crossing points of exponential sums), seeded random points
+//! around them at several radii, then a pattern search from the best few.
+
+use nalgebra::DVector;
+use proptest::prelude::Rng;
+
+use super::certificate::{atom_rate, expsum_crossing, operator_norm, Pair};
+use crate::instance::{Atom, Component, Instance};
+use crate::report::seeded_rng;
+
+/// Sweeps of the pattern search per start (the search stops earlier when
+/// the step has shrunk by `10⁶`).
+pub const PATTERN_SEARCH_BUDGET: usize = 60;
+
+/// What the estimator found.
+#[derive(Clone, Debug)]
+pub struct LowerBound {
+    /// `max(0, sup_x ‖∇²f(x)‖ − L1 ‖∇f(x)‖)` over the points tried.
+    pub l0: f64,
+    /// Where the largest value was found.
+    pub at: DVector<f64>,
+    /// How many points were evaluated.
+    pub evaluations: usize,
+}
+
+/// Relative rounding margin subtracted from every sampled value, so that
+/// rounding noise at points where both terms are huge never counts as curvature.
+pub const ROUNDING_MARGIN: f64 = 1e-12;
+
+/// `‖∇²f(x)‖ − L1 ‖∇f(x)‖ − 10⁻¹² (‖∇²f(x)‖ + L1 ‖∇f(x)‖)` (`−∞` where it
+/// is not finite): a value that rounding alone cannot make positive.
+pub fn excess_curvature(instance: &Instance<f64>, l1: f64, x: &DVector<f64>) -> f64 {
+    let h = operator_norm(&instance.hessian(x));
+    let g = instance.gradient(x).norm();
+    let q = h - l1 * g - ROUNDING_MARGIN * (h + l1 * g);
+    if q.is_finite() {
+        q
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Points where relaxed smoothness is typically tight: the start point, the
+/// origin, and for each separable component its centre (`x = shift`) and the
+/// points `shift + t Rᵀ e_j` with `t ∈ {±1/s, ±2/s, ±2/L1}` (`s` the largest
+/// rate on coordinate `j`) and the crossing point of its exponential atoms.
+pub fn candidate_points(instance: &Instance<f64>, pair: Pair) -> Vec<DVector<f64>> {
+    let dim = instance.dim();
+    let mut points = vec![instance.x0.clone(), DVector::zeros(dim)];
+    for component in &instance.components {
+        if let Component::Separable {
+            rotation,
+            shift,
+            atoms,
+        } = component
+        {
+            points.push(shift.clone());
+            for (j, atom) in atoms.iter().enumerate() {
+                let s = atom_rate(atom).max(1e-3);
+                let mut ts = vec![1.0 / s, 2.0 / s, 3.0 / s];
+                if pair.l1 > 0.0 {
+                    ts.push(2.0 / pair.l1);
+                }
+                if let Some(t) = crossing(&merged_exponentials(instance, rotation, shift, j)) {
+                    ts.push(t);
+                    ts.push(-t);
+                }
+                for t in ts {
+                    for sign in [1.0, -1.0] {
+                        let mut z = DVector::zeros(dim);
+                        z[j] = sign * t;
+                        points.push(rotation.transpose() * z + shift);
+                    }
+                }
+            }
+        }
+    }
+    points.retain(|p| p.iter().all(|v| v.is_finite()));
+    points
+}
+
+/// The exponential atoms of every separable component with this rotation
+/// and shift on coordinate `j`, as one exponential sum (weights `1`: the
+/// crossing does not depend on a common factor).
+fn merged_exponentials(
+    instance: &Instance<f64>,
+    rotation: &nalgebra::DMatrix<f64>,
+    shift: &DVector<f64>,
+    j: usize,
+) -> Atom<f64> {
+    let (mut w, mut a) = (Vec::new(), Vec::new());
+    for component in &instance.components {
+        if let Component::Separable {
+            rotation: r,
+            shift: s,
+            atoms,
+        } = component
+        {
+            if r != rotation || s != shift {
+                continue;
+            }
+            match &atoms[j] {
+                Atom::Exp { a: ak, b } => {
+                    w.push(b.exp());
+                    a.push(*ak);
+                }
+                Atom::Cosh { a: ak } => {
+                    w.extend([0.5, 0.5]);
+                    a.extend([*ak, -*ak]);
+                }
+                Atom::ExpSum { w: wk, a: ak } => {
+                    w.extend(wk);
+                    a.extend(ak);
+                }
+                _ => {}
+            }
+        }
+    }
+    Atom::ExpSum { w, a }
+}
+
+/// The `t` where the positive and negative halves of an exponential sum
+/// balance (`P(t) = N(t)`).
+fn crossing(atom: &Atom<f64>) -> Option<f64> {
+    let Atom::ExpSum { w, a } = atom else {
+        return None;
+    };
+    expsum_crossing(w, a).map(|(lo, hi)| 0.5 * (lo + hi))
+}
+
+fn uniform(rng: &mut impl Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+}
+
+/// The sampled lower bound on the least `L0` valid with `l1` (see the module
+/// docs): `samples` random points plus a pattern search, seeded by `seed`.
+pub fn lower_bound_l0(
+    instance: &Instance<f64>,
+    pair: Pair,
+    samples: usize,
+    seed: u64,
+) -> LowerBound {
+    let l1 = pair.l1;
+    let dim = instance.dim();
+    let mut rng = seeded_rng(seed, "smooth-estimator");
+    let mut scored: Vec<(f64, DVector<f64>)> = candidate_points(instance, pair)
+        .into_iter()
+        .map(|x| (excess_curvature(instance, l1, &x), x))
+        .collect();
+    let base = scored.clone();
+    let unit_radius = if l1 > 0.0 { 1.0 / l1 } else { 1.0 };
+    for k in 0..samples {
+        let centre = &base[k % base.len()].1;
+        let radius = unit_radius * [0.1, 0.5, 1.0, 3.0][k % 4];
+        let x = centre + DVector::from_fn(dim, |_, _| uniform(&mut rng) * radius);
+        scored.push((excess_curvature(instance, l1, &x), x));
+    }
+    let mut evaluations = scored.len();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.truncate(3);
+    // Pattern search: move along ±e_k while it improves, halving the step.
+    for (value, x) in scored.iter_mut() {
+        let mut step = unit_radius;
+        let mut budget = PATTERN_SEARCH_BUDGET;
+        while step > 1e-6 * unit_radius && budget > 0 {
+            budget -= 1;
+            let mut improved = false;
+            for k in 0..dim {
+                for sign in [1.0, -1.0] {
+                    let mut trial = x.clone();
+                    trial[k] += sign * step;
+                    let v = excess_curvature(instance, l1, &trial);
+                    evaluations += 1;
+                    if v > *value {
+                        *value = v;
+                        *x = trial;
+                        improved = true;
+                    }
+                }
+            }
+            if !improved {
+                step /= 2.0;
+            }
+        }
+    }
+    let (best, at) = scored
+        .into_iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap_or((0.0, instance.x0.clone()));
+    LowerBound {
+        l0: best.max(0.0),
+        at,
+        evaluations,
+    }
+}

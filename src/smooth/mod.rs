@@ -1,0 +1,306 @@
+//! `(L0, L1)` relaxed smoothness: certified constants, the sampled lower
+//! bound, and `cliptheory certify` (ids SMOOTH-1..6, `theorems/SMOOTH.md`).
+//!
+//! A twice differentiable `f` is `(L0, L1)`-smooth when
+//!
+//! $$ \lVert \nabla^2 f(x)\rVert \le L_0 + L_1 \lVert \nabla f(x)\rVert \quad \text{for all } x. $$
+//!
+//! - [`certificate`]: proven `(L0, L1)` for every atom, component and average
+//!   of the instance format (SMOOTH-4..6), and atom frontiers.
+//! - [`estimator`]: the sampled lower bound on the least valid `L0` at a
+//!   given `L1`, i.e. how loose a certificate is.
+//! - [`generators`]: random certified instances per family.
+//! - [`certify`](run_certify): the `certify` subcommand, and
+//!   [`render_certification_table`], the certified-versus-sampled table of
+//!   the report.
+
+pub mod certificate;
+pub mod estimator;
+pub mod generators;
+pub mod real_data;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::instance::{Component, Instance};
+use crate::real::Real;
+use crate::report::seeded_rng;
+use certificate::{atom_frontier, certify, Pair};
+use estimator::lower_bound_l0;
+use generators::Family;
+
+/// Random points (beyond the structured candidates) the estimator samples.
+pub const ESTIMATOR_SAMPLES: usize = 400;
+
+/// Seed of the estimator in `certify` and in the table.
+pub const ESTIMATOR_SEED: u64 = 20210318;
+
+/// `(e^s − 1)/s` (`1` at `s = 0`): `E(r) = r φ₁(L1 r)`, and `B_c = φ₁(c)`.
+pub fn phi1<T: Real>(s: T) -> T {
+    if s.abs() < T::of(1e-8) {
+        T::one() + s / T::of(2.0)
+    } else {
+        s.exp_m1() / s
+    }
+}
+
+/// `(e^s − 1 − s)/s²` (`1/2` at `s = 0`): the SMOOTH-3 bound is
+/// `(L0 + L1‖∇f(x)‖) r² φ₂(L1 r)`, and `K_c = 2 φ₂(c)`. For `|s| < 1/2` the
+/// series `Σ_k s^k/(k + 2)!` (16 terms, truncation below `10⁻¹⁷`) avoids
+/// the cancellation in `e^s − 1 − s`.
+pub fn phi2<T: Real>(s: T) -> T {
+    if s.abs() < T::of(0.5) {
+        // Horner on Σ_{k<16} s^k/(k+2)!.
+        let mut factorials = [1.0f64; 16];
+        let mut f = 2.0;
+        for (k, slot) in factorials.iter_mut().enumerate() {
+            *slot = 1.0 / f;
+            f *= (k + 3) as f64;
+        }
+        factorials
+            .iter()
+            .rev()
+            .fold(T::zero(), |acc, &c| acc * s + T::of(c))
+    } else {
+        (s.exp_m1() - s) / (s * s)
+    }
+}
+
+/// Arguments of `cliptheory certify`.
+#[derive(clap::Args, Debug)]
+pub struct CertifyArgs {
+    /// An instance file (cliptheory.instance.v1).
+    pub file: PathBuf,
+    /// Print JSON (`components`, `f`, `sampled_lower_bound_L0`, …).
+    #[arg(long)]
+    pub json: bool,
+    /// Random points of the lower-bound estimator.
+    #[arg(long, default_value_t = ESTIMATOR_SAMPLES)]
+    pub samples: usize,
+}
+
+/// One component's certificate in the `certify` output.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComponentRow {
+    /// Position in the file.
+    pub index: usize,
+    /// Certified `L0`.
+    #[serde(rename = "L0")]
+    pub l0: f64,
+    /// Certified `L1`.
+    #[serde(rename = "L1")]
+    pub l1: f64,
+    /// The rules used.
+    pub rule: String,
+    /// Atom frontiers at this `L1` (separable components): least valid `L0`
+    /// of each atom on its own, `null` where no closed form is known.
+    #[serde(rename = "atom_frontier_L0", skip_serializing_if = "Vec::is_empty")]
+    pub atom_frontier_l0: Vec<Option<f64>>,
+}
+
+/// The `certify` result (`--json` keys follow the contract, plus extras).
+#[derive(Clone, Debug, Serialize)]
+#[allow(non_snake_case)]
+pub struct Certified {
+    /// Per component.
+    pub components: Vec<ComponentRow>,
+    /// For `f`.
+    pub f: Pair,
+    /// The rules used for `f`.
+    pub f_rule: String,
+    /// Sampled lower bound on the least `L0` valid with the reported `L1`.
+    pub sampled_lower_bound_L0: f64,
+    /// Where it was found.
+    pub lower_bound_at: Vec<f64>,
+    /// Certified `L0` over the lower bound (`null` when the bound is 0).
+    pub looseness: Option<f64>,
+}
+
+/// Certifies one instance and estimates the lower bound (`samples` points).
+pub fn certify_instance(instance: &Instance<f64>, samples: usize) -> Result<Certified> {
+    let certification = certify(instance)?;
+    let pair = certification.f.pair;
+    let bound = lower_bound_l0(instance, pair, samples, ESTIMATOR_SEED);
+    let components = certification
+        .components
+        .iter()
+        .zip(&instance.components)
+        .enumerate()
+        .map(|(index, (c, component))| ComponentRow {
+            index,
+            l0: c.pair.l0,
+            l1: c.pair.l1,
+            rule: c.rule.clone(),
+            atom_frontier_l0: match component {
+                Component::Separable { atoms, .. } => {
+                    atoms.iter().map(|a| atom_frontier(a, c.pair.l1)).collect()
+                }
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    Ok(Certified {
+        components,
+        f: pair,
+        f_rule: certification.f.rule,
+        sampled_lower_bound_L0: bound.l0,
+        lower_bound_at: bound.at.iter().copied().collect(),
+        looseness: (bound.l0 > 0.0).then(|| pair.l0 / bound.l0),
+    })
+}
+
+/// Renders a `certify` result as text.
+pub fn render_certified(c: &Certified) -> String {
+    let mut out = String::from("component  L0            L1            rule\n");
+    for row in &c.components {
+        out += &format!(
+            "{:<10} {:<13.6e} {:<13.6e} {}\n",
+            row.index, row.l0, row.l1, row.rule
+        );
+        if !row.atom_frontier_l0.is_empty() {
+            let f: Vec<String> = row
+                .atom_frontier_l0
+                .iter()
+                .map(|x| x.map_or("unknown".into(), |v| format!("{v:.4e}")))
+                .collect();
+            out += &format!(
+                "           atom frontier L0 at this L1: [{}]\n",
+                f.join(", ")
+            );
+        }
+    }
+    out += &format!(
+        "f          {:<13.6e} {:<13.6e} {}\n",
+        c.f.l0, c.f.l1, c.f_rule
+    );
+    out += &format!(
+        "sampled lower bound on L0 at L1 = {:.6e}: {:.6e}{}\n",
+        c.f.l1,
+        c.sampled_lower_bound_L0,
+        c.looseness
+            .map_or(String::new(), |r| format!(" (certified/lower = {r:.3})"))
+    );
+    out
+}
+
+/// `cliptheory certify FILE [--json]`: prints the certificates.
+pub fn run_certify(args: &CertifyArgs) -> Result<std::process::ExitCode> {
+    let instance = Instance::load(&args.file)?;
+    let result = certify_instance(&instance, args.samples)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    } else {
+        if let Some(note) = &instance.note {
+            println!("{}: {note}", args.file.display());
+        }
+        print!("{}", render_certified(&result));
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `count` seeded draws of a strategy (the stream depends on the label).
+fn draw(
+    strategy: proptest::strategy::BoxedStrategy<Instance<f64>>,
+    count: usize,
+    label: &str,
+) -> Vec<Instance<f64>> {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+        proptest::test_runner::Config::default(),
+        seeded_rng(ESTIMATOR_SEED, label),
+    );
+    (0..count)
+        .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
+        .collect()
+}
+
+/// One row of the certification table: a family's certified `L0` against
+/// the sampled lower bound, over `cases` random instances.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoosenessRow {
+    /// Family name.
+    pub family: &'static str,
+    /// Instances certified.
+    pub cases: usize,
+    /// Median of certified `L0` / lower bound (cases with a positive bound).
+    pub median_ratio: Option<f64>,
+    /// Largest ratio.
+    pub max_ratio: Option<f64>,
+    /// Cases with certified `L0 = 0` (nothing to be loose about; the lower
+    /// bound is then 0 too, or the case counts as a violation).
+    pub zero_l0: usize,
+    /// Sampled points that violated a certificate (must be 0).
+    pub violations: usize,
+}
+
+/// The table rows: `cases` instances per family, `samples` estimator points.
+pub fn certification_table(cases: usize, samples: usize) -> Vec<LoosenessRow> {
+    Family::ALL
+        .iter()
+        .map(|&family| {
+            let mut ratios = Vec::new();
+            let (mut zero_l0, mut violations, mut count) = (0, 0, 0);
+            for case in draw(family.strategy(), cases, family.name()) {
+                let Ok(certification) = certify(&case) else {
+                    continue;
+                };
+                let pair = certification.f.pair;
+                let bound = lower_bound_l0(&case, pair, samples, ESTIMATOR_SEED);
+                count += 1;
+                // A lower bound above the certificate (beyond rounding) is a violation.
+                if bound.l0 > pair.l0 * (1.0 + 1e-9) + 1e-12 {
+                    violations += 1;
+                }
+                if pair.l0 == 0.0 {
+                    zero_l0 += 1;
+                } else if bound.l0 > 0.0 {
+                    ratios.push(pair.l0 / bound.l0);
+                }
+            }
+            ratios.sort_by(f64::total_cmp);
+            LoosenessRow {
+                family: family.name(),
+                cases: count,
+                median_ratio: ratios.get(ratios.len() / 2).copied(),
+                max_ratio: ratios.last().copied(),
+                zero_l0,
+                violations,
+            }
+        })
+        .collect()
+}
+
+/// Instances per family in [`render_certification_table`].
+pub const TABLE_CASES: usize = 20;
+/// Estimator points per instance in [`render_certification_table`].
+pub const TABLE_SAMPLES: usize = 100;
+
+/// The certification table as text, for the `check` report and `docs/`.
+pub fn render_certification_table() -> String {
+    render_rows(&certification_table(TABLE_CASES, TABLE_SAMPLES))
+}
+
+/// Renders table rows.
+pub fn render_rows(rows: &[LoosenessRow]) -> String {
+    let fmt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.3}"));
+    let mut out = String::from(
+        "| family | cases | median certified/lower L0 | max certified/lower L0 | certified L0 = 0 | violations |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        out += &format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.family,
+            r.cases,
+            fmt(r.median_ratio),
+            fmt(r.max_ratio),
+            r.zero_l0,
+            r.violations
+        );
+    }
+    out
+}
