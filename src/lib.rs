@@ -38,11 +38,14 @@
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod clipping;
 pub mod direction;
 pub mod error;
 pub mod generators;
 pub mod instance;
+pub mod npy;
+pub mod plot;
 pub mod real;
 pub mod report;
 pub mod statements;

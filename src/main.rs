@@ -48,6 +48,8 @@ enum Command {
     },
     /// List the statement ids with their summaries.
     List,
+    /// Angles between minibatch gradients and the full gradient, per batch size, for a `.npy` dump.
+    Angles(cliptheory::batch::command::AnglesArgs),
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -107,6 +109,10 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                 }
                 print!("{}", report::render_replay_table(&replay));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Angles(args) => {
+            print!("{}", cliptheory::batch::command::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::List => {

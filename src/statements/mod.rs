@@ -9,6 +9,7 @@
 //! `cargo test`, `cliptheory check`, `cliptheory replay` and the explorer
 //! all read [`registry`]: a statement is written once, here.
 
+mod batch;
 mod bias;
 mod clip;
 mod conj;
@@ -176,6 +177,7 @@ pub fn registry() -> &'static [Statement] {
         all.extend(clip::statements());
         all.extend(bias::statements());
         all.extend(desc::statements());
+        all.extend(batch::statements());
         all.extend(conj::statements());
         all
     })

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod batch;
 mod bias;
 mod clip;
 mod conj;
