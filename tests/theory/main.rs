@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod angles;
 mod batch;
 mod bias;
 mod clip;
