@@ -44,6 +44,7 @@ pub mod direction;
 pub mod error;
 pub mod generators;
 pub mod instance;
+pub mod models;
 pub mod npy;
 pub mod plot;
 pub mod real;

@@ -17,10 +17,10 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-const WIDTH: f64 = 720.0;
+const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 450.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 180.0;
+const RIGHT: f64 = 230.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 55.0;
 const PALETTE: [&str; 6] = [

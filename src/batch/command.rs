@@ -134,7 +134,7 @@ pub fn figure(report: &AnglesReport, title: &str) -> Figure {
         .y_range(-1.05, 1.05)
         .with_series(
             Series::line(
-                "mean cos θ_B",
+                "mean cos θ_B, 10–90% band",
                 report.rows.iter().map(|r| (b(r), r.mean_cos)).collect(),
             )
             .with_band(

@@ -384,7 +384,7 @@ fn angles_command_prints_contract_json_and_plots() {
     }
     assert_eq!(rows[1]["exact"], Value::Bool(false));
     let picture = std::fs::read_to_string(&svg).expect("plot written");
-    assert!(picture.starts_with("<svg") && picture.contains("mean cos θ_B"));
+    assert!(picture.starts_with("<svg") && picture.contains("mean cos θ_B, 10–90% band"));
     std::fs::remove_file(&svg).ok();
 
     let table = Command::new(env!("CARGO_BIN_EXE_cliptheory"))

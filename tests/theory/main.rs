@@ -11,3 +11,4 @@ mod bias;
 mod clip;
 mod conj;
 mod desc;
+mod models;
