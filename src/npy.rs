@@ -420,6 +420,38 @@ fn decode(header: &NpyHeader, bytes: &[u8], out: &mut [f64]) {
     }
 }
 
+/// Writes the header of a version 1.0 `.npy` file holding a `rows × cols`
+/// C-order matrix of `dtype` (little-endian), as `numpy.save` would: the
+/// data that follows must be `rows · cols` elements. For dumps too large
+/// to hold in memory, write the header and then stream the elements.
+pub fn write_header(
+    out: &mut impl Write,
+    rows: usize,
+    cols: usize,
+    dtype: Dtype,
+) -> std::io::Result<()> {
+    let descr = match dtype {
+        Dtype::F32 => "<f4",
+        Dtype::F64 => "<f8",
+    };
+    let mut dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // Pad so that the data starts at a multiple of 64 bytes, ending in '\n'.
+    let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
+    dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    dict.push('\n');
+    let header_len = u16::try_from(dict.len()).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "npy header longer than 65535 bytes",
+        )
+    })?;
+    out.write_all(MAGIC)?;
+    out.write_all(&[1, 0])?;
+    out.write_all(&header_len.to_le_bytes())?;
+    out.write_all(dict.as_bytes())
+}
+
 /// Writes `values` (row-major, `rows × cols`) as a version 1.0 `.npy` file
 /// with dtype `'<f4'` or `'<f8'`, as `numpy.save` would.
 pub fn write_matrix(
@@ -440,25 +472,8 @@ pub fn write_matrix(
         path: path.to_path_buf(),
         source,
     };
-    let descr = match dtype {
-        Dtype::F32 => "<f4",
-        Dtype::F64 => "<f8",
-    };
-    let mut dict =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
-    // Pad so that the data starts at a multiple of 64 bytes, ending in '\n'.
-    let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
-    dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
-    dict.push('\n');
-    let header_len = u16::try_from(dict.len()).map_err(|_| Error::InvalidField {
-        field: "npy shape".into(),
-        reason: "header longer than 65535 bytes".into(),
-    })?;
     let mut out = BufWriter::new(File::create(path).map_err(io)?);
-    out.write_all(MAGIC).map_err(io)?;
-    out.write_all(&[1, 0]).map_err(io)?;
-    out.write_all(&header_len.to_le_bytes()).map_err(io)?;
-    out.write_all(dict.as_bytes()).map_err(io)?;
+    write_header(&mut out, rows, cols, dtype).map_err(io)?;
     for &x in values {
         match dtype {
             Dtype::F32 => out.write_all(&(x as f32).to_le_bytes()).map_err(io)?,

@@ -29,10 +29,9 @@ use proptest::prelude::RngExt;
 use serde::Serialize;
 
 use super::exact::binomial;
-use super::{batch_angle, compensated_mean, variance_factor, BatchAngle};
+use super::{batch_angle, compensated_mean, fast_norm, variance_factor, BatchAngle};
 use crate::error::{Error, Result};
 use crate::npy::{rows_per_chunk, NpyMatrixReader};
-use crate::real::norm;
 use crate::report::seeded_rng;
 
 /// Default number of batches per batch size.
@@ -473,7 +472,7 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
         Ok(())
     })?;
     let mean = sum / n as f64;
-    let grad_norm = norm(&mean);
+    let grad_norm = fast_norm(&mean);
     if grad_norm == 0.0 {
         return Err(Error::InvalidField {
             field: "gradients".into(),
@@ -501,11 +500,18 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
         for (offset, row) in chunk.chunks_exact(d).enumerate() {
             let i = first + offset;
             let vector = DVector::from_column_slice(row);
-            let deviation_norm = norm(&(&vector - &mean));
+            let deviation = &vector - &mean;
+            let deviation_norm = fast_norm(&deviation);
             squared_deviations.push(deviation_norm * deviation_norm);
             for (plan, angles) in plans.iter().zip(per_row.iter_mut()) {
                 if let PlanKind::PerRow { complement } = plan.kind {
-                    angles.push(angle_of(&vector, 1, plan.b, complement, &mean, &unit));
+                    angles.push(if complement {
+                        // B = all rows but i: g_B − g = −(g_i − g)/(n − 1).
+                        let batch_deviation = &deviation * (-1.0 / plan.b as f64);
+                        batch_angle(&(&mean + &batch_deviation), &batch_deviation, &unit)
+                    } else {
+                        batch_angle(&vector, &deviation, &unit)
+                    });
                 }
             }
             for &a in &row_accumulators[starts[i]..starts[i + 1]] {

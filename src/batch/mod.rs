@@ -48,25 +48,38 @@ pub fn batch_angle<T: Real>(
     deviation: &DVector<T>,
     unit_mean: &DVector<T>,
 ) -> BatchAngle<T> {
-    let batch_norm = norm(batch_mean);
+    let batch_norm = fast_norm(batch_mean);
     if batch_norm == T::zero() {
         return BatchAngle {
             cos: T::zero(),
             sin2: T::one(),
         };
     }
-    let shorter = if norm(deviation) < batch_norm {
+    let shorter = if fast_norm(deviation) < batch_norm {
         deviation
     } else {
         batch_mean
     };
     let orthogonal = shorter - unit_mean * dot(shorter, unit_mean);
-    let sin = (norm(&orthogonal) / batch_norm).min(T::one());
+    let sin = (fast_norm(&orthogonal) / batch_norm).min(T::one());
     BatchAngle {
         cos: (dot(batch_mean, unit_mean) / batch_norm)
             .max(-T::one())
             .min(T::one()),
         sin2: sin * sin,
+    }
+}
+
+/// `‖v‖ = sqrt(⟨v, v⟩)` in one pass without divisions when `⟨v, v⟩` is
+/// finite and far from underflow (relative error about `dim · ε/2`, like
+/// the scaled norm); otherwise the scaled [`norm`], which neither overflows
+/// nor underflows.
+pub fn fast_norm<T: Real>(v: &DVector<T>) -> T {
+    let squares = dot(v, v);
+    if squares.is_finite() && squares >= T::min_positive_value() / T::epsilon() {
+        squares.sqrt()
+    } else {
+        norm(v)
     }
 }
 
