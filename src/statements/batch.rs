@@ -31,6 +31,14 @@ fn batches_of<T: Real>(set: &GradientSet<T>) -> Option<SubsetEnumeration<T>> {
         .flatten()
 }
 
+/// All batches and `‖g‖`, when `2 ≤ n ≤` the enumeration limit and `g ≠ 0`
+/// (the hypotheses of every statement about angles).
+fn angled_batches_of<T: Real>(set: &GradientSet<T>) -> Option<(SubsetEnumeration<T>, T)> {
+    let all = batches_of(set)?;
+    let grad_norm = all.grad_norm();
+    (grad_norm > T::zero()).then_some((all, grad_norm))
+}
+
 /// `σ² (n − b) / (b (n − 1))` in `T`.
 fn deviation_bound<T: Real>(all: &SubsetEnumeration<T>, b: usize) -> T {
     T::of(variance_factor(all.n, b)) * all.sigma2
@@ -66,11 +74,7 @@ pub fn batch_1<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 /// `sin² θ_B ≤ min(1, ‖g_B − g‖²/‖g‖²)` and
 /// `⟨g_B, g⟩ ≥ ‖g‖(‖g‖ − ‖g_B − g‖)` (so `‖g_B − g‖ < ‖g‖ ⇒ θ_B < π/2`).
 pub fn batch_2<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
-    let all = batches_of(set)?;
-    let grad_norm = all.grad_norm();
-    if grad_norm == T::zero() {
-        return None;
-    }
+    let (all, grad_norm) = angled_batches_of(set)?;
     let mut out = Vec::new();
     for batches in &all.by_size[..all.n - 1] {
         for batch in &batches.batches {
@@ -100,11 +104,7 @@ pub fn batch_2<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 /// Scale `1`: `sin² ∈ [0, 1]`, and where `c_b < 1` the rounding error of
 /// `c_b` is at most `(n + dim) ε (c_b + 1)` (see `theorems/BATCH.md`).
 pub fn batch_3<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
-    let all = batches_of(set)?;
-    let grad_norm = all.grad_norm();
-    if grad_norm == T::zero() {
-        return None;
-    }
+    let (all, grad_norm) = angled_batches_of(set)?;
     let mut out = Vec::new();
     for batches in &all.by_size[..all.n - 1] {
         let bound = deviation_bound(&all, batches.b) / (grad_norm * grad_norm);
@@ -135,10 +135,7 @@ pub fn batch_3<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 /// BATCH-4, the claim the theory refutes: `E[cos θ_B]` never falls as `b`
 /// grows, `E[cos θ_{b+1}] ≥ E[cos θ_b]` for `b = 1..n − 1` (needs `g ≠ 0`).
 pub fn batch_4<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
-    let all = batches_of(set)?;
-    if all.grad_norm() == T::zero() {
-        return None;
-    }
+    let (all, _) = angled_batches_of(set)?;
     let means: Vec<T> = all
         .by_size
         .iter()
