@@ -530,6 +530,12 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
         bar.finish_and_clear();
     }
     let sigma2 = compensated_mean(squared_deviations.iter().copied());
+    if !(sigma2 * n as f64).is_finite() {
+        return Err(Error::InvalidField {
+            field: "gradients".into(),
+            reason: "the rows are too large: Σ ‖g_i − g‖² overflows a float64".into(),
+        });
+    }
 
     let rows: Vec<AnglesRow> = plans
         .iter()

@@ -86,7 +86,9 @@ impl<T: Real> SubsetEnumeration<T> {
 }
 
 /// Enumerates all batches of `gradients`; `None` when the set is empty, the
-/// vectors have no coordinates, or `n > MAX_ENUMERATED_COMPONENTS`.
+/// vectors have no coordinates, `n > MAX_ENUMERATED_COMPONENTS`, or a sum
+/// or squared deviation overflows (gradients near the largest float: the
+/// statistics would be `∞` or NaN, not numbers).
 /// The vectors must share one dimension (a [`GradientSet`] guarantees it).
 ///
 /// [`GradientSet`]: crate::direction::GradientSet
@@ -108,6 +110,9 @@ pub fn enumerate_batches<T: Real>(gradients: &[DVector<T>]) -> Option<SubsetEnum
         let s = norm(&(g - &mean));
         s * s
     }));
+    if !(sigma2 * T::of(n as f64)).is_finite() {
+        return None;
+    }
     let mean_norm = norm(&mean);
     let unit = (mean_norm > T::zero()).then(|| &mean / mean_norm);
 
@@ -132,6 +137,9 @@ pub fn enumerate_batches<T: Real>(gradients: &[DVector<T>]) -> Option<SubsetEnum
         let batch_mean = &sum / T::of(b as f64);
         let deviation = &batch_mean - &mean;
         let deviation_norm = norm(&deviation);
+        if !(deviation_norm * deviation_norm).is_finite() {
+            return None;
+        }
         let accumulator = &mut by_size[b - 1];
         for (acc, &x) in accumulator.gradient.iter_mut().zip(batch_mean.iter()) {
             acc.add(x);
@@ -189,6 +197,20 @@ pub fn binomial(n: usize, k: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overflowing_sums_are_not_enumerated() {
+        let huge = vec![
+            DVector::from_element(2, 1e300),
+            DVector::from_element(2, -1e300),
+        ];
+        assert!(enumerate_batches(&huge).is_none());
+        let fine = vec![
+            DVector::from_element(2, 1e150),
+            DVector::from_element(2, -1e150),
+        ];
+        assert!(enumerate_batches(&fine).is_some());
+    }
 
     #[test]
     fn counts_every_subset_once() {

@@ -305,6 +305,12 @@ fn bad_options_and_zero_mean_are_refused() {
         RowsInMemory::new(0, 2, &[]),
         Err(Error::Empty { .. })
     ));
+    let huge = [1e300, 0.0, -1e300, 1.0, 1e300, 0.0];
+    let mut rows = RowsInMemory::new(3, 2, &huge).expect("finite");
+    assert!(matches!(
+        analyze(&mut rows, &options(10, 1)),
+        Err(Error::InvalidField { reason, .. }) if reason.contains("overflows")
+    ));
 }
 
 /// `write_matrix` output reads back exactly (f64) and rounded (f32), and the
