@@ -130,7 +130,8 @@ pub struct AnglesOptions {
     pub passes: usize,
     /// Seed of the permutations.
     pub seed: u64,
-    /// Show a progress bar on stderr (only if stderr is a terminal).
+    /// Show a progress bar on stderr (only if stderr is a terminal and the
+    /// matrix has at least [`PROGRESS_MIN_ENTRIES`] entries).
     pub progress: bool,
 }
 
@@ -424,6 +425,9 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (sorted[above] - sorted[below]) * weight
 }
 
+/// Below this many matrix entries a run takes well under a second: no bar.
+pub const PROGRESS_MIN_ENTRIES: usize = 10_000_000;
+
 fn progress_bar(enabled: bool, total: u64) -> Option<indicatif::ProgressBar> {
     (enabled && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(total);
@@ -453,7 +457,10 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
         });
     }
     let (plans, memberships) = plan(n, options)?;
-    let bar = progress_bar(options.progress, 2 * n as u64);
+    let bar = progress_bar(
+        options.progress && n.saturating_mul(d) >= PROGRESS_MIN_ENTRIES,
+        2 * n as u64,
+    );
 
     // Pass 1: the full gradient.
     if let Some(bar) = &bar {
