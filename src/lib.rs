@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod clipping;
 pub mod direction;
 pub mod error;
@@ -45,6 +46,9 @@ pub mod explorer;
 pub mod generators;
 pub mod incremental;
 pub mod instance;
+pub mod models;
+pub mod npy;
+pub mod plot;
 pub mod real;
 pub mod report;
 pub mod smooth;

@@ -109,6 +109,8 @@ enum Command {
     List,
     /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
     Certify(cliptheory::smooth::CertifyArgs),
+    /// Angles between minibatch gradients and the full gradient, per batch size, for a `.npy` dump.
+    Angles(cliptheory::batch::command::AnglesArgs),
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -260,6 +262,10 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Certify(args) => cliptheory::smooth::run_certify(&args),
+        Command::Angles(args) => {
+            print!("{}", cliptheory::batch::command::run(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::List => {
             for statement in registry() {
                 println!(

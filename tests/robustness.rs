@@ -54,7 +54,13 @@ fn good_fixtures_load_and_round_trip() {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let instance = Instance::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Fixtures that are not instances (expected values, …) carry no `format`.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if value.get("format").is_none() {
+            continue;
+        }
+        let instance = Instance::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let again = Instance::from_json_str(&instance.to_json_string(), &path).unwrap();
         assert_eq!(instance, again, "{} does not round-trip", path.display());
     }

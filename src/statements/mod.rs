@@ -9,6 +9,7 @@
 //! `cargo test`, `cliptheory check`, `cliptheory replay` and the explorer
 //! all read [`registry`]: a statement is written once, here.
 
+pub mod batch;
 pub mod bias;
 pub mod clip;
 pub mod conj;
@@ -192,9 +193,10 @@ pub fn registry() -> &'static [Statement] {
         all.extend(clip::statements());
         all.extend(bias::statements());
         all.extend(desc::statements());
-        all.extend(ig::statements());
-        all.extend(conj::statements());
         all.extend(smooth::statements());
+        all.extend(ig::statements());
+        all.extend(batch::statements());
+        all.extend(conj::statements());
         all
     })
 }

@@ -5,9 +5,12 @@
 #[macro_use]
 mod common;
 
+mod angles;
+mod batch;
 mod bias;
 mod clip;
 mod conj;
 mod desc;
 mod ig;
+mod models;
 mod smooth;

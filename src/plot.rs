@@ -1,0 +1,409 @@
+//! Small SVG line plots: series of points with an optional shaded band,
+//! axis labels, a title, a legend, linear or logarithmic `x`.
+//!
+//! ```
+//! use cliptheory::plot::{Figure, Series};
+//!
+//! let svg = Figure::new("mean cos θ_B", "batch size b", "cos θ_B")
+//!     .log_x()
+//!     .with_series(Series::line("mean", vec![(1.0, 0.2), (4.0, 0.5), (16.0, 0.9)])
+//!         .with_band(vec![(1.0, -0.3, 0.7), (4.0, 0.1, 0.8), (16.0, 0.8, 1.0)]))
+//!     .to_svg();
+//! assert!(svg.starts_with("<svg"));
+//! ```
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+const WIDTH: f64 = 760.0;
+const HEIGHT: f64 = 450.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 230.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 55.0;
+const PALETTE: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+];
+
+/// One line, optionally with a band `(x, low, high)` shaded behind it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Legend entry.
+    pub name: String,
+    /// The points `(x, y)`, in drawing order.
+    pub points: Vec<(f64, f64)>,
+    /// A shaded band `(x, low, high)`.
+    pub band: Option<Vec<(f64, f64, f64)>>,
+    /// Dashed instead of solid.
+    pub dashed: bool,
+    /// Colour (`#rrggbb`); `None` picks from the palette by position.
+    pub color: Option<String>,
+}
+
+impl Series {
+    /// A solid line through `points`, with a marker at each point.
+    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+            band: None,
+            dashed: false,
+            color: None,
+        }
+    }
+
+    /// Adds a shaded band `(x, low, high)`.
+    pub fn with_band(mut self, band: Vec<(f64, f64, f64)>) -> Self {
+        self.band = Some(band);
+        self
+    }
+
+    /// Draws the line dashed.
+    pub fn dashed(mut self) -> Self {
+        self.dashed = true;
+        self
+    }
+
+    /// Sets the colour.
+    pub fn color(mut self, color: impl Into<String>) -> Self {
+        self.color = Some(color.into());
+        self
+    }
+}
+
+/// A plot: title, axis labels, series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// Title above the plot.
+    pub title: String,
+    /// Label of the horizontal axis.
+    pub x_label: String,
+    /// Label of the vertical axis.
+    pub y_label: String,
+    /// Logarithmic horizontal axis (non-positive `x` are skipped).
+    pub log_x: bool,
+    /// Fixed vertical range; `None` fits the data.
+    pub y_range: Option<(f64, f64)>,
+    /// The series, drawn in order.
+    pub series: Vec<Series>,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Tick positions `1, 2, 5 × 10^k` covering `[lo, hi]`, about 6 of them.
+fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    let raw = span / 6.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// Powers of ten in `[lo, hi]` (and `2`, `5` times them when the range
+/// spans fewer than three decades).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let multipliers: &[f64] = if last - first < 3 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
+    (first..=last)
+        .flat_map(|k| multipliers.iter().map(move |m| m * 10f64.powi(k)))
+        .filter(|&t| t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9))
+        .collect()
+}
+
+fn format_tick(t: f64) -> String {
+    if t != 0.0 && (t.abs() >= 1e5 || t.abs() < 1e-3) {
+        format!("{t:.0e}")
+    } else {
+        let text = format!("{t:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+impl Figure {
+    /// An empty figure.
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_x: false,
+            y_range: None,
+            series: Vec::new(),
+        }
+    }
+
+    /// Logarithmic `x` axis.
+    pub fn log_x(mut self) -> Self {
+        self.log_x = true;
+        self
+    }
+
+    /// Fixes the `y` range.
+    pub fn y_range(mut self, low: f64, high: f64) -> Self {
+        self.y_range = Some((low, high));
+        self
+    }
+
+    /// Adds a series.
+    pub fn with_series(mut self, series: Series) -> Self {
+        self.series.push(series);
+        self
+    }
+
+    fn usable_x(&self, x: f64) -> bool {
+        x.is_finite() && (!self.log_x || x > 0.0)
+    }
+
+    fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for series in &self.series {
+            for &(x, y) in &series.points {
+                if self.usable_x(x) && y.is_finite() {
+                    xs.push(x);
+                    ys.push(y);
+                }
+            }
+            for &(x, low, high) in series.band.iter().flatten() {
+                if self.usable_x(x) && low.is_finite() && high.is_finite() {
+                    xs.push(x);
+                    ys.extend([low, high]);
+                }
+            }
+        }
+        let bounds = |v: &[f64], default: (f64, f64)| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if !lo.is_finite() {
+                default
+            } else if hi - lo <= f64::EPSILON * lo.abs().max(1.0) {
+                (lo - 0.5 * lo.abs().max(1.0), hi + 0.5 * hi.abs().max(1.0))
+            } else {
+                (lo, hi)
+            }
+        };
+        let x = if self.log_x {
+            let (lo, hi) = bounds(&xs, (1.0, 10.0));
+            if lo <= 0.0 {
+                (1.0, 10.0)
+            } else if hi / lo < 1.0 + 1e-9 {
+                (lo / 2.0, hi * 2.0)
+            } else {
+                (lo, hi)
+            }
+        } else {
+            bounds(&xs, (0.0, 1.0))
+        };
+        let y = self.y_range.unwrap_or_else(|| {
+            let (lo, hi) = bounds(&ys, (0.0, 1.0));
+            let pad = 0.05 * (hi - lo);
+            (lo - pad, hi + pad)
+        });
+        (x, y)
+    }
+
+    /// The figure as an SVG document.
+    pub fn to_svg(&self) -> String {
+        let ((x_lo, x_hi), (y_lo, y_hi)) = self.ranges();
+        let plot_w = WIDTH - LEFT - RIGHT;
+        let plot_h = HEIGHT - TOP - BOTTOM;
+        let log_x = self.log_x;
+        let px = |x: f64| {
+            let t = if log_x {
+                (x.ln() - x_lo.ln()) / (x_hi.ln() - x_lo.ln())
+            } else {
+                (x - x_lo) / (x_hi - x_lo)
+            };
+            LEFT + t * plot_w
+        };
+        let py = |y: f64| TOP + (1.0 - (y - y_lo) / (y_hi - y_lo)) * plot_h;
+        let mut svg = String::new();
+        let _ = writeln!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(
+            svg,
+            r#"<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>"#
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
+            LEFT + plot_w / 2.0,
+            escape(&self.title)
+        );
+        // Grid and ticks.
+        let x_ticks = if log_x {
+            log_ticks(x_lo, x_hi)
+        } else {
+            linear_ticks(x_lo, x_hi)
+        };
+        for t in x_ticks {
+            let x = px(t);
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#e0e0e0\"/>\n<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                TOP + plot_h,
+                TOP + plot_h + 16.0,
+                format_tick(t)
+            );
+        }
+        for t in linear_ticks(y_lo, y_hi) {
+            let y = py(t);
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#e0e0e0\"/>\n<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                LEFT + plot_w,
+                LEFT - 6.0,
+                y + 4.0,
+                format_tick(t)
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="black"/>"#
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            LEFT + plot_w / 2.0,
+            HEIGHT - 15.0,
+            escape(&self.x_label)
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
+            TOP + plot_h / 2.0,
+            escape(&self.y_label)
+        );
+        let _ = writeln!(
+            svg,
+            r#"<clipPath id="plot-area"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/></clipPath>"#
+        );
+        for (k, series) in self.series.iter().enumerate() {
+            let color = series
+                .color
+                .clone()
+                .unwrap_or_else(|| PALETTE[k % PALETTE.len()].to_string());
+            if let Some(band) = &series.band {
+                let usable: Vec<_> = band
+                    .iter()
+                    .filter(|(x, lo, hi)| self.usable_x(*x) && lo.is_finite() && hi.is_finite())
+                    .collect();
+                if !usable.is_empty() {
+                    let mut path = String::new();
+                    for (x, _, hi) in &usable {
+                        let _ = write!(path, "{:.1},{:.1} ", px(*x), py(*hi));
+                    }
+                    for (x, lo, _) in usable.iter().rev() {
+                        let _ = write!(path, "{:.1},{:.1} ", px(*x), py(*lo));
+                    }
+                    let _ = writeln!(
+                        svg,
+                        r#"<polygon points="{}" fill="{color}" fill-opacity="0.18" stroke="none" clip-path="url(#plot-area)"/>"#,
+                        path.trim_end()
+                    );
+                }
+            }
+            let points: Vec<(f64, f64)> = series
+                .points
+                .iter()
+                .filter(|(x, y)| self.usable_x(*x) && y.is_finite())
+                .map(|&(x, y)| (px(x), py(y)))
+                .collect();
+            let dash = if series.dashed {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            };
+            let polyline: Vec<String> = points
+                .iter()
+                .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                .collect();
+            let _ = writeln!(
+                svg,
+                r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"{dash} clip-path="url(#plot-area)"/>"#,
+                polyline.join(" ")
+            );
+            if !series.dashed {
+                for (x, y) in &points {
+                    let _ = writeln!(
+                        svg,
+                        r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{color}" clip-path="url(#plot-area)"/>"#
+                    );
+                }
+            }
+            let legend_y = TOP + 10.0 + 20.0 * k as f64;
+            let legend_x = LEFT + plot_w + 12.0;
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{legend_x:.1}" y1="{legend_y:.1}" x2="{:.1}" y2="{legend_y:.1}" stroke="{color}" stroke-width="2"{dash}/>
+<text x="{:.1}" y="{:.1}">{}</text>"#,
+                legend_x + 24.0,
+                legend_x + 30.0,
+                legend_y + 4.0,
+                escape(&series.name)
+            );
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
+
+    /// Writes [`Figure::to_svg`] to `path`.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.to_svg()).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_cover_the_range() {
+        let ticks = linear_ticks(0.0, 1.0);
+        assert_eq!(ticks.len(), 6);
+        assert!(ticks
+            .iter()
+            .zip([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+            .all(|(a, b)| (a - b).abs() < 1e-12));
+        assert_eq!(log_ticks(1.0, 1000.0), vec![1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(log_ticks(1.0, 10.0), vec![1.0, 2.0, 5.0, 10.0]);
+    }
+
+    #[test]
+    fn escapes_text_and_skips_unplottable_points() {
+        let svg = Figure::new("a < b & c", "x", "y")
+            .log_x()
+            .with_series(Series::line(
+                "s",
+                vec![(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0)],
+            ))
+            .to_svg();
+        assert!(svg.contains("a &lt; b &amp; c"));
+        assert!(!svg.contains("NaN"));
+    }
+}

@@ -1,0 +1,403 @@
+//! The angle analyzer (`cliptheory angles`) on dumps written by
+//! `numpy.save` (`tests/fixtures/make_batch_fixtures.py`), against exact
+//! statistics the same script computed by enumerating every batch with
+//! itertools, independently of this crate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cliptheory::batch::analyzer::{analyze, AnglesOptions, AnglesReport, RowsInMemory};
+use cliptheory::batch::command::analyze_file;
+use cliptheory::npy::{write_matrix, Dtype, NpyErrorKind, NpyMatrixReader};
+use cliptheory::Error;
+use serde_json::Value;
+
+/// The contract's per-row statistics that exact enumeration determines.
+const STATISTICS: [&str; 7] = [
+    "mean_cos",
+    "q10_cos",
+    "q50_cos",
+    "q90_cos",
+    "frac_obtuse",
+    "mean_sin2",
+    "bound_sin2",
+];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn expected(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture("batch_small_expected.json")).expect("readable");
+    let all: Value = serde_json::from_str(&text).expect("valid JSON");
+    all[name].clone()
+}
+
+fn options(samples: usize, seed: u64) -> AnglesOptions {
+    AnglesOptions {
+        batch_sizes: Vec::new(),
+        samples,
+        passes: 1000,
+        seed,
+        progress: false,
+    }
+}
+
+fn all_sizes(n: usize) -> Vec<usize> {
+    (1..=n).collect()
+}
+
+fn close(got: f64, want: f64, tol: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, numpy says {want}"
+    );
+}
+
+/// With enough samples every size is enumerated, and every statistic
+/// matches the numpy enumeration (float32 data is widened exactly, so both
+/// sides compute in f64 from the same numbers).
+#[test]
+fn exact_rows_match_numpy_enumeration() {
+    for name in [
+        "batch_small_f64.npy",
+        "batch_small_f32.npy",
+        "batch_4_example.npy",
+    ] {
+        let want = expected(name);
+        let n = want["n"].as_u64().expect("n") as usize;
+        let report = analyze_file(
+            &fixture(name),
+            &AnglesOptions {
+                batch_sizes: all_sizes(n),
+                ..options(1000, 1)
+            },
+        )
+        .expect("analyzes");
+        assert_eq!(report.n, n);
+        assert_eq!(report.d as u64, want["d"].as_u64().expect("d"));
+        close(
+            report.grad_norm,
+            want["grad_norm"].as_f64().unwrap(),
+            1e-12,
+            "grad_norm",
+        );
+        close(
+            report.sigma2,
+            want["sigma2"].as_f64().unwrap(),
+            1e-11,
+            "sigma2",
+        );
+        for (row, w) in report.rows.iter().zip(want["rows"].as_array().unwrap()) {
+            assert!(row.exact, "{name} b = {} not enumerated", row.b);
+            assert_eq!(row.stderr_cos, 0.0);
+            assert_eq!(row.batches as u64, w["batches"].as_u64().unwrap());
+            for key in STATISTICS {
+                let got = serde_json::to_value(row).unwrap()[key].as_f64().unwrap();
+                close(
+                    got,
+                    w[key].as_f64().unwrap(),
+                    1e-12,
+                    &format!("{name} b = {} {key}", row.b),
+                );
+            }
+        }
+    }
+}
+
+/// Sampled rows agree with the exact means within their reported standard
+/// errors. With `samples = 40`, sizes `2..=n − 2` of both fixtures are
+/// sampled (`C(n, b) > 40`) while `b = 1, n − 1, n` stay exact; 10 seeds.
+///
+/// The cosine of a small batch has a long left tail (rare obtuse batches),
+/// so with 40 batches the studentized error `z = (mean − exact)/stderr` is
+/// skewed: a run that misses the tail has a high mean *and* a small
+/// standard error (measured over 400 seeds at `b = 5`: mean `z` 0.18, 0.75%
+/// beyond 4). Hence three checks: (1) per size, the 10 runs combined (400
+/// batches, standard error `sqrt(Σ se²)/10`) are within 4 standard errors
+/// of the exact mean, which catches a biased sampler; (2) at least 85% of
+/// the single runs are within 2 of their own standard errors (95% if the
+/// error bars are right; far fewer would mean they are too small); (3) no
+/// single run is beyond 6, which catches gross errors.
+#[test]
+fn sampled_rows_agree_with_exact_within_stderr() {
+    const SEEDS: u64 = 10;
+    let mut within_two = 0usize;
+    let mut total = 0usize;
+    let mut worst_single = 0.0f64;
+    let mut worst_combined = 0.0f64;
+    for name in ["batch_small_f64.npy", "batch_small_f32.npy"] {
+        let want = expected(name);
+        let exact_rows = want["rows"].as_array().unwrap();
+        let n = want["n"].as_u64().unwrap() as usize;
+        let mut combined = vec![(0.0f64, 0.0f64); n];
+        for seed in 0..SEEDS {
+            let report = analyze_file(
+                &fixture(name),
+                &AnglesOptions {
+                    batch_sizes: all_sizes(n),
+                    ..options(40, seed)
+                },
+            )
+            .expect("analyzes");
+            for (row, w) in report.rows.iter().zip(exact_rows) {
+                let exact_mean = w["mean_cos"].as_f64().unwrap();
+                if [1, n - 1, n].contains(&row.b) {
+                    assert!(row.exact);
+                    close(row.mean_cos, exact_mean, 1e-12, "exact row");
+                    continue;
+                }
+                assert!(!row.exact && row.batches == 40 && row.stderr_cos > 0.0);
+                let z = (row.mean_cos - exact_mean).abs() / row.stderr_cos;
+                assert!(
+                    z <= 6.0,
+                    "{name} seed {seed} b = {}: sampled {} ± {}, exact {exact_mean} (z = {z:.2})",
+                    row.b,
+                    row.mean_cos,
+                    row.stderr_cos
+                );
+                worst_single = worst_single.max(z);
+                within_two += usize::from(z <= 2.0);
+                total += 1;
+                combined[row.b - 1].0 += row.mean_cos / SEEDS as f64;
+                combined[row.b - 1].1 += row.stderr_cos.powi(2) / (SEEDS * SEEDS) as f64;
+            }
+        }
+        for b in 2..n - 1 {
+            let exact_mean = exact_rows[b - 1]["mean_cos"].as_f64().unwrap();
+            let (mean, variance) = combined[b - 1];
+            let z = (mean - exact_mean).abs() / variance.sqrt();
+            worst_combined = worst_combined.max(z);
+            assert!(
+                z <= 4.0,
+                "{name} b = {b}: {SEEDS} runs combined give {mean} ± {}, exact {exact_mean} (z = {z:.2})",
+                variance.sqrt()
+            );
+        }
+    }
+    println!(
+        "{within_two} of {total} runs within 2 standard errors; worst single z {worst_single:.2}, worst combined z {worst_combined:.2}"
+    );
+    assert!(
+        within_two as f64 >= 0.85 * total as f64,
+        "only {within_two} of {total} sampled means within 2 standard errors"
+    );
+}
+
+/// The spec's BATCH-4 example, as a numpy dump: not monotone, and the
+/// decreases are reported.
+#[test]
+fn batch_4_dump_is_not_monotone() {
+    let report = analyze_file(&fixture("batch_4_example.npy"), &options(1000, 1)).expect("ok");
+    let means: Vec<f64> = report.rows.iter().map(|r| r.mean_cos).collect();
+    assert_eq!(
+        report.rows.iter().map(|r| r.b).collect::<Vec<_>>(),
+        [1, 2, 4]
+    );
+    close(means[0], 0.5, 1e-12, "b = 1");
+    close(means[1], 0.0, 1e-12, "b = 2");
+    close(means[2], 1.0, 1e-12, "b = 4");
+    assert!(!report.monotone);
+    assert_eq!(report.decreases.len(), 1);
+    assert_eq!(
+        (report.decreases[0].from_b, report.decreases[0].to_b),
+        (1, 2)
+    );
+}
+
+/// Big-endian data reads to the same numbers.
+#[test]
+fn big_endian_dump_reads_the_same() {
+    let little = NpyMatrixReader::open(&fixture("batch_small_f64.npy"))
+        .expect("opens")
+        .read_all()
+        .expect("reads");
+    let big = NpyMatrixReader::open(&fixture("batch_small_f64_big_endian.npy"))
+        .expect("opens")
+        .read_all()
+        .expect("reads");
+    assert_eq!(little, big);
+}
+
+/// Each malformed file is refused with the error that names its problem.
+#[test]
+fn malformed_dumps_get_typed_errors() {
+    let kind = |name: &str| NpyMatrixReader::open(&fixture(name)).expect_err(name).kind;
+    assert!(matches!(
+        kind("batch_bad_magic.npy"),
+        NpyErrorKind::BadMagic
+    ));
+    assert!(
+        matches!(kind("batch_bad_int.npy"), NpyErrorKind::UnsupportedDtype { descr } if descr == "<i8")
+    );
+    assert!(matches!(
+        kind("batch_bad_fortran.npy"),
+        NpyErrorKind::FortranOrder
+    ));
+    assert!(
+        matches!(kind("batch_bad_1d.npy"), NpyErrorKind::NotTwoDimensional { shape } if shape == [5])
+    );
+    assert!(
+        matches!(kind("batch_bad_3d.npy"), NpyErrorKind::NotTwoDimensional { shape } if shape == [2, 2, 10])
+    );
+    assert!(matches!(
+        kind("batch_bad_empty.npy"),
+        NpyErrorKind::EmptyArray { rows: 0, cols: 3 }
+    ));
+    assert!(matches!(
+        kind("batch_bad_truncated.npy"),
+        NpyErrorKind::Truncated {
+            expected: 160,
+            found: 152
+        }
+    ));
+    assert!(matches!(kind("does_not_exist.npy"), NpyErrorKind::Io(_)));
+    match analyze_file(&fixture("batch_bad_nan.npy"), &options(10, 1)) {
+        Err(Error::NonFinite { field, value }) => {
+            assert!(field.ends_with("row 2, column 1"), "{field}");
+            assert!(value.is_nan());
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+}
+
+/// Bad options and degenerate data are errors, not panics or NaN.
+#[test]
+fn bad_options_and_zero_mean_are_refused() {
+    let values = [1.0, 2.0, -1.0, -2.0];
+    let mut rows = RowsInMemory::new(2, 2, &values).expect("valid");
+    assert!(matches!(
+        analyze(&mut rows, &options(10, 1)),
+        Err(Error::InvalidField { field, .. }) if field == "gradients"
+    ));
+    let values = [1.0, 2.0, 3.0, 4.0];
+    for bad in [
+        AnglesOptions {
+            batch_sizes: vec![3],
+            ..options(10, 1)
+        },
+        AnglesOptions {
+            batch_sizes: vec![0],
+            ..options(10, 1)
+        },
+        AnglesOptions {
+            samples: 0,
+            ..options(10, 1)
+        },
+        AnglesOptions {
+            passes: 0,
+            ..options(10, 1)
+        },
+    ] {
+        let mut rows = RowsInMemory::new(2, 2, &values).expect("valid");
+        assert!(
+            matches!(analyze(&mut rows, &bad), Err(Error::InvalidField { .. })),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(
+        RowsInMemory::new(2, 2, &[1.0, f64::INFINITY, 0.0, 0.0]),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        RowsInMemory::new(0, 2, &[]),
+        Err(Error::Empty { .. })
+    ));
+    let huge = [1e300, 0.0, -1e300, 1.0, 1e300, 0.0];
+    let mut rows = RowsInMemory::new(3, 2, &huge).expect("finite");
+    assert!(matches!(
+        analyze(&mut rows, &options(10, 1)),
+        Err(Error::InvalidField { reason, .. }) if reason.contains("overflows")
+    ));
+}
+
+/// `write_matrix` output reads back exactly (f64) and rounded (f32), and the
+/// analysis of the file equals the analysis in memory.
+#[test]
+fn written_dumps_read_back() {
+    let dir = std::env::temp_dir().join(format!("cliptheory-angles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let values: Vec<f64> = (0..60)
+        .map(|k| ((k * 37 % 23) as f64 - 9.0) / 7.0)
+        .collect();
+    for (dtype, name) in [(Dtype::F64, "w64.npy"), (Dtype::F32, "w32.npy")] {
+        let path = dir.join(name);
+        write_matrix(&path, 20, 3, &values, dtype).expect("writes");
+        let back = NpyMatrixReader::open(&path)
+            .expect("opens")
+            .read_all()
+            .expect("reads");
+        let rounded: Vec<f64> = match dtype {
+            Dtype::F64 => values.clone(),
+            Dtype::F32 => values.iter().map(|&x| f64::from(x as f32)).collect(),
+        };
+        assert_eq!(back, rounded);
+        let from_file = analyze_file(&path, &options(50, 3)).expect("analyzes");
+        let from_memory: AnglesReport = analyze(
+            &mut RowsInMemory::new(20, 3, &rounded).expect("valid"),
+            &options(50, 3),
+        )
+        .expect("analyzes");
+        assert_eq!(from_file, from_memory);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The command prints the contract's keys and draws the plot.
+#[test]
+fn angles_command_prints_contract_json_and_plots() {
+    let svg = std::env::temp_dir().join(format!("cliptheory-angles-{}.svg", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args([
+            "angles",
+            "--json",
+            "--samples",
+            "30",
+            "--batch-sizes",
+            "1,3,10",
+            "--plot",
+        ])
+        .arg(&svg)
+        .arg(fixture("batch_small_f64.npy"))
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for key in ["n", "d", "grad_norm", "sigma2", "monotone", "rows"] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3);
+    for key in ["b", "exact", "stderr_cos"].iter().chain(&STATISTICS) {
+        assert!(
+            rows.iter().all(|r| r.get(key).is_some()),
+            "missing rows[].{key}"
+        );
+    }
+    assert_eq!(rows[1]["exact"], Value::Bool(false));
+    let picture = std::fs::read_to_string(&svg).expect("plot written");
+    assert!(picture.starts_with("<svg") && picture.contains("mean cos θ_B, 10–90% band"));
+    std::fs::remove_file(&svg).ok();
+
+    let table = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .arg("angles")
+        .arg(fixture("batch_small_f32.npy"))
+        .output()
+        .expect("runs");
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stdout).contains("mean cos"));
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .arg("angles")
+        .arg(fixture("batch_bad_fortran.npy"))
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Fortran order"));
+}
