@@ -30,9 +30,9 @@ use serde::Serialize;
 
 use super::exact::binomial;
 use super::{batch_angle, compensated_mean, variance_factor, BatchAngle};
-use crate::real::norm;
 use crate::error::{Error, Result};
 use crate::npy::{rows_per_chunk, NpyMatrixReader};
+use crate::real::norm;
 use crate::report::seeded_rng;
 
 /// Default number of batches per batch size.
