@@ -57,8 +57,8 @@ fn clamp_log(x: f64) -> f64 {
     x.clamp(*LOG10_MAGNITUDE.start(), *LOG10_MAGNITUDE.end())
 }
 
-/// A unit vector from Gaussian-like coordinates; `e_0` if they vanish.
-fn unit(raw: &[f64]) -> DVector<f64> {
+/// A unit vector along `raw`; `e_0` if it (nearly) vanishes.
+pub(crate) fn unit(raw: &[f64]) -> DVector<f64> {
     let v = DVector::from_column_slice(raw);
     let n = v.norm();
     if n > 1e-12 {

@@ -12,6 +12,7 @@
 //! instances `e^{L1 t}` and `f' = (L0/L1)(e^{L1 t} − 1)` that make SMOOTH-1..3
 //! tight.
 
+use crate::generators::unit;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
@@ -216,18 +217,6 @@ pub fn exp_cone_case() -> BoxedStrategy<Instance<f64>> {
             instance(x0, components, "exp cone family")
         })
         .boxed()
-}
-
-fn unit(raw: &[f64]) -> DVector<f64> {
-    let v = DVector::from_column_slice(raw);
-    let n = v.norm();
-    if n > 1e-9 {
-        v / n
-    } else {
-        let mut e = DVector::zeros(raw.len());
-        e[0] = 1.0;
-        e
-    }
 }
 
 /// Which atoms a coordinate of a separable group may carry (the classes the
