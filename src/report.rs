@@ -2,7 +2,7 @@
 //! replay (`cliptheory replay`), as data, as a table and as JSON.
 //!
 //! `check` draws seeded random cases for every statement of the
-//! [registry](crate::statements::registry), evaluates each in `f64` and
+//! [`registry`], evaluates each in `f64` and
 //! `f32`, evaluates the statement's witnesses, and checks that the
 //! strengthened form of the statement is refuted (the check has teeth). Its
 //! JSON keys follow the contract in `docs/instance-format.md`.

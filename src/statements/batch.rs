@@ -195,7 +195,7 @@ fn spread_case() -> BoxedStrategy<Instance<f64>> {
 }
 
 /// The BATCH generator: the general pointwise cases with `2 ≤ n ≤ 12`,
-/// `dim ≤ 6`, mixed with [`spread_case`].
+/// `dim ≤ 6`, mixed with `spread_case` (cases near BATCH-3 equality).
 pub fn batch_case() -> BoxedStrategy<Instance<f64>> {
     prop_oneof![
         3 => gradient_case(2..=BATCH_COMPONENTS, 1..=6),
