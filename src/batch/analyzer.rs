@@ -148,8 +148,13 @@ impl Default for AnglesOptions {
     }
 }
 
+/// Every `b = 1, …, n` for small dumps (`n ≤ 16`, where a non-monotone
+/// step such as BATCH-4's `b = 2 → 3` must not be skipped); otherwise
 /// `1, 2, 4, …` below `n`, then `n`.
 pub fn default_batch_sizes(n: usize) -> Vec<usize> {
+    if n <= 16 {
+        return (1..=n).collect();
+    }
     let mut sizes: Vec<usize> = std::iter::successors(Some(1usize), |b| b.checked_mul(2))
         .take_while(|&b| b < n)
         .collect();

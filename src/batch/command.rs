@@ -15,7 +15,7 @@ use crate::plot::{Figure, Series};
 pub struct AnglesArgs {
     /// Per-example gradient dump: `.npy`, shape (n, d), float32 or float64, C order.
     pub file: PathBuf,
-    /// Batch sizes, comma-separated [default: 1, 2, 4, … below n, and n].
+    /// Batch sizes, comma-separated [default: every b for n ≤ 16; else 1, 2, 4, … below n, and n].
     #[arg(long, value_delimiter = ',')]
     pub batch_sizes: Vec<usize>,
     /// Batches sampled per batch size; sizes with at most this many batches are enumerated.

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::instance::{Component, Instance};
 use crate::real::Real;
 use crate::report::seeded_rng;
@@ -185,10 +185,64 @@ pub fn render_certified(c: &Certified) -> String {
     out
 }
 
-/// `cliptheory certify FILE [--json]`: prints the certificates.
+/// The components' own certificates, for an instance whose average `f` has
+/// none: `(index, result)` per component.
+pub fn certify_each_component(
+    instance: &Instance<f64>,
+) -> Vec<(usize, Result<certificate::Certificate>)> {
+    instance
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                i,
+                certificate::certify_components(std::slice::from_ref(c), instance.dim()),
+            )
+        })
+        .collect()
+}
+
+/// `cliptheory certify FILE [--json]`: prints the certificates. When no
+/// proven rule covers the average `f`, it still prints every component's
+/// certificate, then the reason, and exits with status 2.
 pub fn run_certify(args: &CertifyArgs) -> Result<std::process::ExitCode> {
     let instance = Instance::load(&args.file)?;
-    let result = certify_instance(&instance, args.samples)?;
+    let result = match certify_instance(&instance, args.samples) {
+        Ok(result) => result,
+        Err(error @ Error::NoCertificate { .. }) => {
+            let each = certify_each_component(&instance);
+            if args.json {
+                let rows: Vec<serde_json::Value> = each
+                    .iter()
+                    .map(|(index, c)| match c {
+                        Ok(c) => serde_json::json!({"index": index, "L0": c.pair.l0, "L1": c.pair.l1, "rule": c.rule}),
+                        Err(e) => serde_json::json!({"index": index, "error": e.to_string()}),
+                    })
+                    .collect();
+                let value =
+                    serde_json::json!({"components": rows, "f": null, "error": error.to_string()});
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
+            } else {
+                println!("component  L0            L1            rule");
+                for (index, c) in &each {
+                    match c {
+                        Ok(c) => println!(
+                            "{index:<10} {:<13.6e} {:<13.6e} {}",
+                            c.pair.l0, c.pair.l1, c.rule
+                        ),
+                        Err(e) => println!("{index:<10} no certificate: {e}"),
+                    }
+                }
+            }
+            eprintln!("error: f = (1/n) Σ f_i: {error}");
+            return Ok(std::process::ExitCode::from(2));
+        }
+        Err(error) => return Err(error),
+    };
     if args.json {
         println!(
             "{}",

@@ -192,19 +192,22 @@ fn sampled_rows_agree_with_exact_within_stderr() {
 fn batch_4_dump_is_not_monotone() {
     let report = analyze_file(&fixture("batch_4_example.npy"), &options(1000, 1)).expect("ok");
     let means: Vec<f64> = report.rows.iter().map(|r| r.mean_cos).collect();
+    // every b for a small dump: the spec's values 0.5, 0, −0.5, 1
     assert_eq!(
         report.rows.iter().map(|r| r.b).collect::<Vec<_>>(),
-        [1, 2, 4]
+        [1, 2, 3, 4]
     );
     close(means[0], 0.5, 1e-12, "b = 1");
     close(means[1], 0.0, 1e-12, "b = 2");
-    close(means[2], 1.0, 1e-12, "b = 4");
+    close(means[2], -0.5, 1e-12, "b = 3");
+    close(means[3], 1.0, 1e-12, "b = 4");
     assert!(!report.monotone);
-    assert_eq!(report.decreases.len(), 1);
-    assert_eq!(
-        (report.decreases[0].from_b, report.decreases[0].to_b),
-        (1, 2)
-    );
+    let falls: Vec<(usize, usize)> = report
+        .decreases
+        .iter()
+        .map(|d| (d.from_b, d.to_b))
+        .collect();
+    assert_eq!(falls, [(1, 2), (2, 3)]);
 }
 
 /// Big-endian data reads to the same numbers.
