@@ -559,6 +559,24 @@ pub struct EpochRecord {
     pub ig_5_slack: f64,
 }
 
+impl EpochRecord {
+    /// Every field after `epoch`, in declaration (and CSV) order.
+    pub fn values(&self) -> [f64; 10] {
+        [
+            self.f,
+            self.grad_norm,
+            self.bias_norm,
+            self.rho,
+            self.e_norm,
+            self.alpha,
+            self.ig_1_slack,
+            self.ig_3_slack,
+            self.ig_4_slack,
+            self.ig_5_slack,
+        ]
+    }
+}
+
 /// A whole run: the per-epoch records and the final point.
 #[derive(Clone, Debug, Serialize)]
 pub struct Trace {
@@ -880,20 +898,11 @@ pub fn trace_csv(trace: &Trace) -> String {
         "epoch,f,grad_norm,bias_norm,rho,e_norm,alpha,ig_1_slack,ig_3_slack,ig_4_slack,ig_5_slack\n",
     );
     for r in &trace.epochs {
-        out.push_str(&format!(
-            "{},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e}\n",
-            r.epoch,
-            r.f,
-            r.grad_norm,
-            r.bias_norm,
-            r.rho,
-            r.e_norm,
-            r.alpha,
-            r.ig_1_slack,
-            r.ig_3_slack,
-            r.ig_4_slack,
-            r.ig_5_slack
-        ));
+        out.push_str(&r.epoch.to_string());
+        for value in r.values() {
+            out.push_str(&format!(",{value:e}"));
+        }
+        out.push('\n');
     }
     out
 }
@@ -916,18 +925,10 @@ pub fn render_trace_table(trace: &Trace) -> String {
     let stride = (trace.epochs.len() / 20).max(1);
     for (k, r) in trace.epochs.iter().enumerate() {
         if k % stride == 0 || k + 1 == trace.epochs.len() {
+            let [f, grad, bias, rho, e, _alpha, ig_1, ig_3, ig_4, ig_5] = r.values();
             out.push_str(&format!(
-                "{:>6} {:>14.6e} {:>12.4e} {:>12.4e} {:>10.3e} {:>12.4e} {:>10.3e} {:>10.3e} {:>10.3e} {:>10.3e}\n",
-                r.epoch,
-                r.f,
-                r.grad_norm,
-                r.bias_norm,
-                r.rho,
-                r.e_norm,
-                r.ig_1_slack,
-                r.ig_3_slack,
-                r.ig_4_slack,
-                r.ig_5_slack
+                "{:>6} {f:>14.6e} {grad:>12.4e} {bias:>12.4e} {rho:>10.3e} {e:>12.4e} {ig_1:>10.3e} {ig_3:>10.3e} {ig_4:>10.3e} {ig_5:>10.3e}\n",
+                r.epoch
             ));
         }
     }

@@ -35,6 +35,18 @@ fn ig_5_strengthened_is_refuted() {
     crate::common::assert_strengthened_refuted("IG-5");
 }
 
+/// The acute-family draws among the first `count` cases of IG-5's generator.
+fn acute_draws(count: usize) -> Vec<Instance<f64>> {
+    draw_cases(
+        cliptheory::statements::find("IG-5").unwrap(),
+        count,
+        crate::common::SEED,
+    )
+    .into_iter()
+    .filter(|c| c.note.as_deref() == Some("acute separable family (IG-5)"))
+    .collect()
+}
+
 fn fixture(name: &str) -> Instance<f64> {
     Instance::load(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -179,15 +191,7 @@ fn ig_1_run_config_refuses_bad_steps_epochs_and_batches() {
 /// where they fail is "not applicable", never a pass.
 #[test]
 fn ig_5_hypotheses_hold_on_most_acute_instances() {
-    let cases = draw_cases(
-        cliptheory::statements::find("IG-5").unwrap(),
-        200,
-        crate::common::SEED,
-    );
-    let acute: Vec<_> = cases
-        .iter()
-        .filter(|c| c.note.as_deref() == Some("acute separable family (IG-5)"))
-        .collect();
+    let acute = acute_draws(200);
     assert!(acute.len() >= 100, "only {} acute draws", acute.len());
     let applicable = acute
         .iter()
@@ -227,16 +231,8 @@ fn ig_5_does_not_apply_where_cdc_fails() {
 #[test]
 fn ig_5_cdc_follows_from_acute_angles_along_runs() {
     let desc_6 = cliptheory::statements::find("DESC-6").unwrap();
-    let cases = draw_cases(
-        cliptheory::statements::find("IG-5").unwrap(),
-        200,
-        crate::common::SEED,
-    );
     let mut checked = 0;
-    for case in cases
-        .iter()
-        .filter(|c| c.note.as_deref() == Some("acute separable family (IG-5)"))
-    {
+    for case in &acute_draws(200) {
         let mut x = case.x0.clone();
         let alpha = 0.1 / case.n() as f64;
         for _ in 0..20 {
@@ -289,14 +285,7 @@ fn ig_3_corollary_is_tight_as_the_step_vanishes() {
 /// where the hypotheses hold at that epoch and are non-negative there.
 #[test]
 fn ig_4_trace_slacks_match_the_reference() {
-    let case = draw_cases(
-        cliptheory::statements::find("IG-5").unwrap(),
-        10,
-        crate::common::SEED,
-    )
-    .into_iter()
-    .find(|c| c.note.as_deref() == Some("acute separable family (IG-5)"))
-    .unwrap();
+    let case = acute_draws(10).remove(0);
     let constants = Constants::certify(&case).unwrap();
     let run5 = ig_5_run(&case).unwrap().expect("applicable");
     let alpha = run5.a / case.n() as f64;
@@ -348,4 +337,40 @@ fn ig_5_wine_logistic_run_converges_when_clipping_fades() {
     assert!(last.grad_norm > 0.05, "{}", last.grad_norm);
     assert!((last.bias_norm - last.grad_norm).abs() < 0.01 * last.grad_norm);
     assert!(biased.final_point.f > reference.final_point.f + 0.01);
+}
+
+/// `cliptheory run --plot` on the IG-6(a) fixture: one SVG with six lines
+/// (`f − f_min` and `‖∇f‖` for the clipped, unclipped and full-clipped
+/// runs), no NaN, and the clipped run's gap staying above 1 (it settles at
+/// the non-stationary point) while full clipping's falls below `10⁻⁶`.
+#[test]
+fn ig_6_run_plot_draws_the_three_variants() {
+    let path = std::env::temp_dir().join(format!("ig_6_plot_{}.svg", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(["run", "--step", "0.01", "--epochs", "1000", "--plot"])
+        .arg(&path)
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join("ig_6a_fixed_points.json"),
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let svg = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(svg.matches("<polyline").count(), 6);
+    for name in [
+        "clipped: f − f_min",
+        "unclipped: ‖∇f‖",
+        "full-clipped: f − f_min",
+    ] {
+        assert!(svg.contains(name), "legend lacks {name}");
+    }
+    assert!(!svg.contains("NaN"));
+    let instance = fixture("ig_6a_fixed_points.json");
+    let config = RunConfig::new(0.01, 1000, 1).unwrap();
+    let compared = cliptheory::incremental::compare_variants(&instance, &config).unwrap();
+    let last_gap = |k: usize| compared.runs[k].1.final_point.f - compared.f_min;
+    assert!(last_gap(0) > 1.0 && last_gap(2) < 1e-6);
 }
