@@ -13,6 +13,15 @@
 //! comparison: no clipping, and clipping the full gradient once per epoch
 //! (`x_{k+1} = x_k − a clip(∇f(x_k))`).
 //!
+//! With certified constants ([`Constants`], [`RunConfig::constants`]) the
+//! per-epoch trace also carries the slacks of IG-3's corollary
+//! (`‖e_k‖ ≤ (L0 + L1γ) αγ n(n − 1)/2`), IG-4 (the one-epoch inequality) and
+//! IG-5's per-epoch inequality where its hypotheses hold at that epoch
+//! ([`EpochBounds`] computes all three from one epoch's quantities, for the
+//! trace and for the registry's evaluators alike). [`run_command`] is
+//! `cliptheory run`, with `--plot` ([`comparison_figure`]) and a progress bar
+//! on long runs.
+//!
 //! The hot loop allocates nothing: components whose gradient is a scalar
 //! multiple of a fixed vector (linear, exponential, logistic) are stored as
 //! columns of one contiguous matrix with their norms precomputed, so a step
@@ -746,7 +755,8 @@ fn epoch<T: Real>(
 }
 
 /// Runs the method on `instance` from its `x0`, recording every epoch when
-/// `record` is set (the trace costs one extra pass over the data per epoch).
+/// `record` is set (the trace costs one extra pass over the data per epoch,
+/// and, with certified constants, one evaluation of `f` at `x_{k+1}`).
 pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool) -> Result<Trace> {
     run_with_progress(instance, config, record, None)
 }

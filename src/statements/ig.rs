@@ -22,7 +22,7 @@ use crate::generators::pointwise_case;
 use crate::incremental::{reference_epoch, run, values, Constants, EpochBounds, RunConfig};
 use crate::instance::{Atom, Component, Instance};
 use crate::real::{dot, norm, Real};
-use crate::smooth::certificate::certify;
+use crate::smooth::certificate::certify_components;
 use crate::smooth::generators::{exp_instance, rotation, smooth_case};
 use crate::tolerance::Comparison;
 
@@ -103,10 +103,16 @@ pub const IG_3_OFFSETS: [f64; 4] = [1e-6, 1e-3, 0.1, 1.0];
 /// certified pair; and the corollary `‖e_k‖ ≤ (L0 + L1 γ) αγ n(n − 1)/2`
 /// (`L0`, `L1` the largest component constants) on those epochs.
 fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
-    let Ok(certification) = certify(instance) else {
+    // Only the components need certificates (f's may be refused, SMOOTH-5).
+    let wide = instance.cast::<f64>()?;
+    let Ok(pairs) = wide
+        .components
+        .iter()
+        .map(|c| certify_components(std::slice::from_ref(c), wide.dim()).map(|c| c.pair))
+        .collect::<Result<Vec<_>>>()
+    else {
         return Ok(None);
     };
-    let constants = Constants::certify(instance)?;
     let n = instance.n();
     let x = &instance.x0;
     let dim = x.len();
@@ -124,8 +130,7 @@ fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     axis[0] = T::one();
     let mut out = Vec::new();
     for (i, component) in instance.components.iter().enumerate() {
-        let c = T::of(certification.components[i].pair.l0)
-            + T::of(certification.components[i].pair.l1) * gamma.get();
+        let c = T::of(pairs[i].l0) + T::of(pairs[i].l1) * gamma.get();
         let g_x = component.gradient(x);
         let s_x = norm(&g_x);
         let clipped_x = clip(&g_x, gamma)?;
@@ -151,7 +156,10 @@ fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
             ));
         }
     }
-    let c = T::of(constants.clipped_lipschitz(gamma.get().to_f64_lossless()));
+    let (l0, l1) = pairs
+        .iter()
+        .fold((0.0f64, 0.0f64), |(a, b), p| (a.max(p.l0), b.max(p.l1)));
+    let c = T::of(l0 + l1 * gamma.get().to_f64_lossless());
     let n_real = T::of(n as f64);
     for (alpha, iterates) in &epochs {
         let mut e = DVector::zeros(dim);
