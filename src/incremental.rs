@@ -1,5 +1,5 @@
 //! Clipped incremental gradient: the engine and its per-epoch trace
-//! (ids IG-1, IG-2, IG-6; DESC-6 along runs).
+//! (ids IG-1..IG-6; DESC-6 along runs), and `cliptheory run`.
 //!
 //! Epoch `k` visits the components in an order `π_k` (cyclic, shuffled once,
 //! or reshuffled every epoch, seeded), in batches `B` of size `b` (the last
@@ -13,11 +13,22 @@
 //! comparison: no clipping, and clipping the full gradient once per epoch
 //! (`x_{k+1} = x_k − a clip(∇f(x_k))`).
 //!
+//! With certified constants ([`Constants`], [`RunConfig::constants`]) the
+//! per-epoch trace also carries the slacks of IG-3's corollary
+//! (`‖e_k‖ ≤ (L0 + L1γ) αγ n(n − 1)/2`), IG-4 (the one-epoch inequality) and
+//! IG-5's per-epoch inequality where its hypotheses hold at that epoch
+//! ([`EpochBounds`] computes all three from one epoch's quantities, for the
+//! trace and for the registry's evaluators alike). [`run_command`] is
+//! `cliptheory run`, with `--plot` ([`comparison_figure`]) and a progress bar
+//! on long runs.
+//!
 //! The hot loop allocates nothing: components whose gradient is a scalar
 //! multiple of a fixed vector (linear, exponential, logistic) are stored as
 //! columns of one contiguous matrix with their norms precomputed, so a step
 //! is one dot product and one `axpy`; other kinds write into preallocated
 //! scratch vectors.
+
+use std::path::PathBuf;
 
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::Rng;
@@ -27,8 +38,11 @@ use crate::clipping::{clip_factor, Threshold};
 use crate::direction::cdc_rho;
 use crate::error::{Error, Result};
 use crate::instance::{Component, Instance};
+use crate::plot::{Figure, Series};
 use crate::real::{axpy_slices, dot, dot_slices, norm, Real};
 use crate::report::seeded_rng;
+use crate::smooth::certificate::{certify, Pair};
+use crate::smooth::phi2;
 
 /// The order in which an epoch visits the components.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -88,6 +102,169 @@ pub struct RunConfig<T> {
     schedule: Schedule,
     variant: Variant,
     seed: u64,
+    constants: Option<Constants>,
+}
+
+/// Certified constants the trace's IG-3..IG-5 slacks use (`theorems/IG.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Constants {
+    /// Certified `(L0, L1)` of `f`.
+    pub f: Pair,
+    /// `(max_i ℓ0_i, max_i ℓ1_i)` over the certified pairs of the components.
+    pub components: Pair,
+}
+
+/// `K_1 = 2(e − 2)`: `K_c = 2(e^c − 1 − c)/c²` of SMOOTH-3 at `c = 1`.
+pub const K_1: f64 = 2.0 * (std::f64::consts::E - 2.0);
+
+impl Constants {
+    /// Certifies `f` and every component (SMOOTH-4..6).
+    pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Self> {
+        let certification = certify(instance)?;
+        let components = certification
+            .components
+            .iter()
+            .fold(Pair::new(0.0, 0.0), |m, c| {
+                Pair::new(m.l0.max(c.pair.l0), m.l1.max(c.pair.l1))
+            });
+        Ok(Self {
+            f: certification.f.pair,
+            components,
+        })
+    }
+
+    /// One pair valid for `f` and every `f_i` (IG-5's hypothesis): the
+    /// larger of the two in each constant.
+    pub fn common(&self) -> Pair {
+        Pair::new(
+            self.f.l0.max(self.components.l0),
+            self.f.l1.max(self.components.l1),
+        )
+    }
+
+    /// IG-3's Lipschitz constant of every `clip ∘ ∇f_i`: `ℓ0 + ℓ1 γ` with the
+    /// components' pair.
+    pub fn clipped_lipschitz(&self, gamma: f64) -> f64 {
+        self.components.l0 + self.components.l1 * gamma
+    }
+
+    /// IG-5's step conditions at epoch step `a` and CDC constant `ρ`, with
+    /// `C_e = L0 + L1 γ` of the common pair: `L1 a γ ≤ 1` and
+    /// `a (1 + K_1) C_e ≤ ρ`.
+    pub fn ig_5_steps_hold(&self, a: f64, gamma: f64, rho: f64) -> bool {
+        let common = self.common();
+        let c_e = common.l0 + common.l1 * gamma;
+        rho > 0.0 && rho <= 1.0 && common.l1 * a * gamma <= 1.0 && a * (1.0 + K_1) * c_e <= rho
+    }
+
+    /// The largest epoch step `a` that meets IG-5's step conditions for `ρ`:
+    /// `min(1/(L1 γ), ρ/((1 + K_1) C_e))`.
+    pub fn ig_5_largest_step(&self, gamma: f64, rho: f64) -> f64 {
+        let common = self.common();
+        let c_e = common.l0 + common.l1 * gamma;
+        let by_l1 = if common.l1 > 0.0 {
+            1.0 / (common.l1 * gamma)
+        } else {
+            f64::INFINITY
+        };
+        let by_rho = if c_e > 0.0 {
+            rho / ((1.0 + K_1) * c_e)
+        } else {
+            f64::INFINITY
+        };
+        by_l1.min(by_rho)
+    }
+}
+
+/// The quantities of one epoch the IG-3..IG-5 bounds are stated in (all in
+/// `f64`, from values computed in the run's float type).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochBounds {
+    /// Number of components `n`.
+    pub n: f64,
+    /// Inner step `α`.
+    pub alpha: f64,
+    /// `γ`.
+    pub gamma: f64,
+    /// `f(x_k)`.
+    pub f: f64,
+    /// `f(x_{k+1})`.
+    pub f_next: f64,
+    /// `(1/n) Σ_i |f_i(x_k)| + (1/n) Σ_i |f_i(x_{k+1})|`: the size of the
+    /// numbers `f(x_k) − f(x_{k+1})` is computed from.
+    pub f_magnitude: f64,
+    /// `G_k = ‖∇f(x_k)‖`.
+    pub grad_norm: f64,
+    /// `⟨∇f(x_k), d(x_k)⟩`.
+    pub d_dot_g: f64,
+    /// `‖e_k‖`.
+    pub e_norm: f64,
+    /// `R = ‖x_{k+1} − x_k‖`.
+    pub travel: f64,
+    /// `‖x_k‖`.
+    pub x_norm: f64,
+    /// `s̄ = (1/n) Σ_i ‖∇f_i(x_k)‖`.
+    pub mean_component_norm: f64,
+}
+
+impl EpochBounds {
+    /// The size of the numbers `f(x_k) − f(x_{k+1})` is computed from:
+    /// `(1/n) Σ |f_i|` at both points, plus `(s̄ + G)(‖x_k‖ + aγ) + ℓ0 (‖x_k‖ + aγ)²`
+    /// (`ℓ0` the largest component `L0`): the terms inside each `f_i` (a
+    /// quadratic's `xᵀHx/2` and `⟨b, x⟩`, the argument `⟨a, x⟩` of a ridge
+    /// or atom) are at most that large, and the rounding `δ` of the epoch's
+    /// iterates (`‖δ‖ ≲ nε(‖x_k‖ + aγ)`) moves `f` by about `G‖δ‖`.
+    pub fn f_rounding_scale(&self, constants: &Constants) -> f64 {
+        let reach = self.x_norm + self.n * self.alpha * self.gamma;
+        self.f_magnitude
+            + (self.mean_component_norm + self.grad_norm) * reach
+            + constants.components.l0 * reach * reach
+    }
+
+    /// IG-3's corollary: `(C_e αγ n(n − 1)/2, ‖e_k‖)` (bound, value).
+    pub fn ig_3(&self, constants: &Constants) -> (f64, f64) {
+        let c = constants.clipped_lipschitz(self.gamma);
+        (
+            c * self.alpha * self.gamma * self.n * (self.n - 1.0) / 2.0,
+            self.e_norm,
+        )
+    }
+
+    /// IG-4: `(f(x_{k+1}), f(x_k) − a⟨∇f, d⟩ + α G ‖e_k‖ + (L0 + L1 G) R² φ₂(L1 R), scale)`
+    /// with `f`'s certified pair; the scale adds `f_magnitude` to the sizes
+    /// of the terms.
+    pub fn ig_4(&self, constants: &Constants) -> (f64, f64, f64) {
+        let Pair { l0, l1 } = constants.f;
+        let a = self.n * self.alpha;
+        let g = self.grad_norm;
+        let descent = a * self.d_dot_g;
+        let error = self.alpha * g * self.e_norm;
+        let curvature = (l0 + l1 * g) * self.travel * self.travel * phi2(l1 * self.travel);
+        let rhs = self.f - descent + error + curvature;
+        let scale = self.f_rounding_scale(constants) + descent.abs() + error + curvature;
+        (self.f_next, rhs, scale)
+    }
+
+    /// IG-5 at one epoch with CDC constant `ρ` (hypotheses not checked here):
+    /// `Δ = f(x_k) − f(x_{k+1})` against
+    /// - the inequality before the regime split,
+    ///   `aρ min(G, γ) G − (a²γ/2) C_e G (n − 1)/n − (L0 + L1 G) K_1 a²γ²/2`, and
+    /// - the stated one, `(aρ/2) min(G, γ) G − a²γ² D`, `D = a C_e²/(8ρ) + K_1 C_e/2`;
+    ///
+    /// returns `(Δ, before split, stated, scale)` with the common pair.
+    pub fn ig_5(&self, constants: &Constants, rho: f64) -> (f64, f64, f64, f64) {
+        let Pair { l0, l1 } = constants.common();
+        let (a, g, gamma) = (self.n * self.alpha, self.grad_norm, self.gamma);
+        let c_e = l0 + l1 * gamma;
+        let m = g.min(gamma);
+        let drift = a * a * gamma / 2.0 * c_e * g * (self.n - 1.0) / self.n;
+        let curvature = (l0 + l1 * g) * K_1 * a * a * gamma * gamma / 2.0;
+        let before = a * rho * m * g - drift - curvature;
+        let big_d = a * c_e * c_e / (8.0 * rho) + K_1 * c_e / 2.0;
+        let stated = a * rho / 2.0 * m * g - a * a * gamma * gamma * big_d;
+        let scale = self.f_rounding_scale(constants) + a * rho * m * g + drift + curvature;
+        (self.f - self.f_next, before, stated, scale)
+    }
 }
 
 impl<T: Real> RunConfig<T> {
@@ -119,7 +296,20 @@ impl<T: Real> RunConfig<T> {
             schedule: Schedule::Constant,
             variant: Variant::Clipped,
             seed: 1,
+            constants: None,
         })
+    }
+
+    /// With certified constants: the trace then reports the IG-3, IG-4 and
+    /// IG-5 slacks of every epoch.
+    pub fn constants(mut self, constants: Constants) -> Self {
+        self.constants = Some(constants);
+        self
+    }
+
+    /// The epoch step `a = nα` for `n` components.
+    pub fn epoch_step(&self, n: usize) -> T {
+        T::of(n as f64) * self.alpha
     }
 
     /// With this visiting order.
@@ -367,6 +557,33 @@ pub struct EpochRecord {
     /// IG-1: `min_j (Σ_{l≤j} |B_l| α γ − ‖x_k^j − x_k‖) / (n α γ)` over the
     /// epoch (negative would violate IG-1; clipped variant only).
     pub ig_1_slack: f64,
+    /// IG-3's corollary: `(C_e αγ n(n − 1)/2 − ‖e_k‖)/(C_e αγ n(n − 1)/2)`
+    /// (clipped variant, `b = 1`, certified constants given; else `null`).
+    pub ig_3_slack: f64,
+    /// IG-4: `(rhs − f(x_{k+1}))/scale` (same conditions as `ig_3_slack`).
+    pub ig_4_slack: f64,
+    /// IG-5's stated per-epoch inequality at `ρ = min(1, ρ*_k)`:
+    /// `(Δ − rhs)/scale`; `null` where its hypotheses fail at this epoch
+    /// (`ρ*_k ≤ 0`, `L1 a γ > 1` or `a(1 + K_1) C_e > ρ`).
+    pub ig_5_slack: f64,
+}
+
+impl EpochRecord {
+    /// Every field after `epoch`, in declaration (and CSV) order.
+    pub fn values(&self) -> [f64; 10] {
+        [
+            self.f,
+            self.grad_norm,
+            self.bias_norm,
+            self.rho,
+            self.e_norm,
+            self.alpha,
+            self.ig_1_slack,
+            self.ig_3_slack,
+            self.ig_4_slack,
+            self.ig_5_slack,
+        ]
+    }
 }
 
 /// A whole run: the per-epoch records and the final point.
@@ -394,6 +611,8 @@ pub struct FinalPoint {
 /// `Σ_B |B| clip(g_B(x))` for the epoch's batches (for `e_k`).
 struct EpochPass<T: Real> {
     f: T,
+    f_magnitude: T,
+    mean_component_norm: T,
     gradient: DVector<T>,
     clipped_direction: DVector<T>,
     batch_clipped_sum: DVector<T>,
@@ -413,7 +632,8 @@ fn epoch_pass<T: Real>(
     let mut batch_sum = DVector::zeros(dim);
     let mut one = DVector::zeros(dim);
     let mut mean = DVector::zeros(dim);
-    let f = engine.instance.value(x);
+    let (f, f_magnitude) = values(&engine.instance, x);
+    let mut norm_sum = T::zero();
     for chunk in order.chunks(batch) {
         mean.fill(T::zero());
         let weight = T::one() / T::of(chunk.len() as f64);
@@ -421,7 +641,9 @@ fn epoch_pass<T: Real>(
             one.fill(T::zero());
             engine.add_gradient(i, x, T::one(), &mut one);
             gradient += &one;
-            clipped.axpy(clip_factor(norm(&one), engine.gamma), &one, T::one());
+            let size = norm(&one);
+            norm_sum += size;
+            clipped.axpy(clip_factor(size, engine.gamma), &one, T::one());
             mean.axpy(weight, &one, T::one());
         }
         let size = T::of(chunk.len() as f64);
@@ -433,10 +655,37 @@ fn epoch_pass<T: Real>(
     }
     EpochPass {
         f,
+        f_magnitude,
+        mean_component_norm: norm_sum * inverse_n,
         gradient: gradient * inverse_n,
         clipped_direction: clipped * inverse_n,
         batch_clipped_sum: batch_sum,
     }
+}
+
+/// `(f(x), (1/n) Σ_i m_i(x))`, `m_i = |f_i(x)|` plus `ln 2` per log-cosh
+/// atom (it is evaluated as `|t| + ln(1 + e^{−2|t|}) − ln 2`, whose terms
+/// are that large even where `f_i ≈ 0`); `f` summed as [`Instance::value`] does.
+pub fn values<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> (T, T) {
+    let n = T::of(instance.n() as f64);
+    let (sum, magnitude) = instance
+        .components
+        .iter()
+        .fold((T::zero(), T::zero()), |(s, m), c| {
+            let v = c.value(x);
+            let hidden = match c {
+                Component::Separable { atoms, .. } => {
+                    let count = atoms
+                        .iter()
+                        .filter(|a| matches!(a, crate::instance::Atom::LogCosh { .. }))
+                        .count();
+                    T::of(count as f64 * std::f64::consts::LN_2)
+                }
+                _ => T::zero(),
+            };
+            (s + v, m + v.abs() + hidden)
+        });
+    (sum / n, magnitude / n)
 }
 
 /// A seeded permutation of `0..n` (Fisher–Yates).
@@ -506,8 +755,19 @@ fn epoch<T: Real>(
 }
 
 /// Runs the method on `instance` from its `x0`, recording every epoch when
-/// `record` is set (the trace costs one extra pass over the data per epoch).
+/// `record` is set (the trace costs one extra pass over the data per epoch,
+/// and, with certified constants, one evaluation of `f` at `x_{k+1}`).
 pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool) -> Result<Trace> {
+    run_with_progress(instance, config, record, None)
+}
+
+/// [`run`], advancing `progress` by one per epoch.
+pub fn run_with_progress<T: Real>(
+    instance: &Instance<T>,
+    config: &RunConfig<T>,
+    record: bool,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Trace> {
     let mut engine = Engine::new(instance);
     let n = engine.n();
     let mut rng = seeded_rng(config.seed, "incremental-order");
@@ -556,12 +816,49 @@ pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool)
             } else {
                 T::zero()
             };
+            let rho = cdc_rho(d_dot_g, grad_norm, engine.gamma).to_f64_lossless();
+            let (mut ig_3_slack, mut ig_4_slack, mut ig_5_slack) = (f64::NAN, f64::NAN, f64::NAN);
+            if let (Some(constants), Variant::Clipped, 1) =
+                (config.constants, config.variant, config.batch)
+            {
+                let (f_next, magnitude_next) = values(instance, &x);
+                let bounds = EpochBounds {
+                    n: n as f64,
+                    alpha: alpha.to_f64_lossless(),
+                    gamma: engine.gamma.get().to_f64_lossless(),
+                    f: pass.f.to_f64_lossless(),
+                    f_next: f_next.to_f64_lossless(),
+                    f_magnitude: (pass.f_magnitude + magnitude_next).to_f64_lossless(),
+                    grad_norm: grad_norm.to_f64_lossless(),
+                    d_dot_g: d_dot_g.to_f64_lossless(),
+                    e_norm: e.to_f64_lossless(),
+                    travel: norm(&(&workspace.0 - &x)).to_f64_lossless(),
+                    x_norm: norm(&workspace.0).to_f64_lossless(),
+                    mean_component_norm: pass.mean_component_norm.to_f64_lossless(),
+                };
+                let (bound, value) = bounds.ig_3(&constants);
+                ig_3_slack = if bound > 0.0 {
+                    (bound - value) / bound
+                } else if value == 0.0 {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                };
+                let (lhs, rhs, scale) = bounds.ig_4(&constants);
+                ig_4_slack = (rhs - lhs) / scale.max(f64::MIN_POSITIVE);
+                let rho = rho.min(1.0);
+                let a = bounds.n * bounds.alpha;
+                if constants.ig_5_steps_hold(a, bounds.gamma, rho) {
+                    let (decrease, _, stated, scale) = bounds.ig_5(&constants, rho);
+                    ig_5_slack = (decrease - stated) / scale.max(f64::MIN_POSITIVE);
+                }
+            }
             let record = EpochRecord {
                 epoch: k,
                 f: pass.f.to_f64_lossless(),
                 grad_norm: grad_norm.to_f64_lossless(),
                 bias_norm: norm(&(&pass.clipped_direction - &pass.gradient)).to_f64_lossless(),
-                rho: cdc_rho(d_dot_g, grad_norm, engine.gamma).to_f64_lossless(),
+                rho,
                 e_norm: e.to_f64_lossless(),
                 alpha: alpha.to_f64_lossless(),
                 ig_1_slack: if ig_1.is_finite() {
@@ -569,6 +866,9 @@ pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool)
                 } else {
                     f64::NAN
                 },
+                ig_3_slack,
+                ig_4_slack,
+                ig_5_slack,
             };
             if !record.f.is_finite() || !record.grad_norm.is_finite() {
                 return Err(Error::NonFinite {
@@ -577,6 +877,9 @@ pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool)
                 });
             }
             epochs.push(record);
+        }
+        if let Some(bar) = progress {
+            bar.inc(1);
         }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::NonFinite {
@@ -601,12 +904,15 @@ pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool)
 
 /// The trace as CSV: one line per epoch, a header first.
 pub fn trace_csv(trace: &Trace) -> String {
-    let mut out = String::from("epoch,f,grad_norm,bias_norm,rho,e_norm,alpha,ig_1_slack\n");
+    let mut out = String::from(
+        "epoch,f,grad_norm,bias_norm,rho,e_norm,alpha,ig_1_slack,ig_3_slack,ig_4_slack,ig_5_slack\n",
+    );
     for r in &trace.epochs {
-        out.push_str(&format!(
-            "{},{:e},{:e},{:e},{:e},{:e},{:e},{:e}\n",
-            r.epoch, r.f, r.grad_norm, r.bias_norm, r.rho, r.e_norm, r.alpha, r.ig_1_slack
-        ));
+        out.push_str(&r.epoch.to_string());
+        for value in r.values() {
+            out.push_str(&format!(",{value:e}"));
+        }
+        out.push('\n');
     }
     out
 }
@@ -614,15 +920,25 @@ pub fn trace_csv(trace: &Trace) -> String {
 /// The trace as a table (every epoch up to 20, then every `K/20`-th).
 pub fn render_trace_table(trace: &Trace) -> String {
     let mut out = format!(
-        "{:>6} {:>14} {:>12} {:>12} {:>10} {:>12} {:>10}\n",
-        "epoch", "f", "‖∇f‖", "‖d − ∇f‖", "ρ*", "‖e_k‖", "IG-1 slack"
+        "{:>6} {:>14} {:>12} {:>12} {:>10} {:>12} {:>10} {:>10} {:>10} {:>10}\n",
+        "epoch",
+        "f",
+        "‖∇f‖",
+        "‖d − ∇f‖",
+        "ρ*",
+        "‖e_k‖",
+        "IG-1 slack",
+        "IG-3 slack",
+        "IG-4 slack",
+        "IG-5 slack"
     );
     let stride = (trace.epochs.len() / 20).max(1);
     for (k, r) in trace.epochs.iter().enumerate() {
         if k % stride == 0 || k + 1 == trace.epochs.len() {
+            let [f, grad, bias, rho, e, _alpha, ig_1, ig_3, ig_4, ig_5] = r.values();
             out.push_str(&format!(
-                "{:>6} {:>14.6e} {:>12.4e} {:>12.4e} {:>10.3e} {:>12.4e} {:>10.3e}\n",
-                r.epoch, r.f, r.grad_norm, r.bias_norm, r.rho, r.e_norm, r.ig_1_slack
+                "{:>6} {f:>14.6e} {grad:>12.4e} {bias:>12.4e} {rho:>10.3e} {e:>12.4e} {ig_1:>10.3e} {ig_3:>10.3e} {ig_4:>10.3e} {ig_5:>10.3e}\n",
+                r.epoch
             ));
         }
     }
@@ -652,4 +968,235 @@ pub fn reference_epoch<T: Real>(
         iterates.push(current.clone());
     }
     Ok(iterates)
+}
+
+/// Arguments of `cliptheory run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// An instance file (cliptheory.instance.v1); the run starts at its `x0`.
+    pub file: PathBuf,
+    /// Number of epochs.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Inner step α (an epoch moves by a total weight a = nα).
+    #[arg(long)]
+    pub step: f64,
+    /// Order of the components within an epoch.
+    #[arg(long, value_enum, default_value = "cyclic")]
+    pub order: Order,
+    /// Batch size b (the mean gradient of each batch is clipped).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Step schedule across epochs.
+    #[arg(long, value_enum, default_value = "constant")]
+    pub schedule: Schedule,
+    /// What is clipped.
+    #[arg(long, value_enum, default_value = "clipped")]
+    pub variant: Variant,
+    /// Seed of the shuffled orders.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the trace to this file (`.csv` or `.json`).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Draw f − f_min and ‖∇f‖ against epochs for the clipped, unclipped
+    /// and full-clipped runs into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Instances up to this many `n · dim²` are certified for the trace's
+/// IG-3..IG-5 slacks (certification costs one `dim × dim` eigenproblem per
+/// component).
+pub const CERTIFY_BUDGET: usize = 20_000_000;
+
+/// Points drawn per line by `--plot`.
+pub const PLOT_POINTS: usize = 60;
+
+/// Runs shorter than this many epochs show no progress bar.
+pub const PROGRESS_EPOCHS: usize = 2_000;
+
+fn progress_bar(epochs: usize, label: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    (epochs >= PROGRESS_EPOCHS && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(epochs as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>12} [{bar:40}] {pos}/{len} epochs ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(label.to_string());
+        bar
+    })
+}
+
+fn io_error(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `cliptheory run`: the trace as a table or JSON, optionally written to a
+/// file, and optionally the comparison plot. Returns what to print.
+pub fn run_command(args: &RunArgs) -> Result<String> {
+    let instance = Instance::load(&args.file)?;
+    let mut config = RunConfig::new(args.step, args.epochs, args.batch)?
+        .order(args.order)
+        .schedule(args.schedule)
+        .variant(args.variant)
+        .seed(args.seed);
+    if instance.n() * instance.dim() * instance.dim() <= CERTIFY_BUDGET {
+        // An instance the rules cannot certify simply has no IG-3..5 slacks.
+        if let Ok(constants) = Constants::certify(&instance) {
+            config = config.constants(constants);
+        }
+    }
+    let bar = progress_bar(args.epochs, "run");
+    let result = run_with_progress(&instance, &config, true, bar.as_ref())?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = &args.trace {
+        let text = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        } else {
+            trace_csv(&result)
+        };
+        std::fs::write(path, text).map_err(io_error(path))?;
+    }
+    if let Some(path) = &args.plot {
+        comparison_figure(&instance, &config, &args.file)?.save(path)?;
+    }
+    Ok(if args.json {
+        serde_json::to_string_pretty(&result).unwrap_or_default() + "\n"
+    } else {
+        render_trace_table(&result)
+    })
+}
+
+/// The three variants of `config` (clipped, unclipped, full-clipped), run
+/// on `instance`, with the smallest `f` seen in any of them.
+pub struct VariantRuns {
+    /// `(variant name, trace)` in the order clipped, unclipped, full-clipped.
+    pub runs: Vec<(&'static str, Trace)>,
+    /// `f_min`: the smallest `f(x_k)` over every epoch start and final point
+    /// of the three runs and of a refinement: as many epochs again of
+    /// full-gradient clipping (constant step) from the best final point.
+    pub f_min: f64,
+}
+
+/// Runs the three variants (a variant that diverges is left out and named
+/// in the figure title).
+pub fn compare_variants(instance: &Instance<f64>, config: &RunConfig<f64>) -> Result<VariantRuns> {
+    let mut runs = Vec::new();
+    for (name, variant) in [
+        ("clipped", Variant::Clipped),
+        ("unclipped", Variant::Unclipped),
+        ("full-clipped", Variant::FullClipped),
+    ] {
+        let bar = progress_bar(config.epochs, name);
+        let trace = run_with_progress(instance, &config.variant(variant), true, bar.as_ref());
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        match trace {
+            Ok(trace) => runs.push((name, trace)),
+            Err(Error::NonFinite { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    // f_min: the smallest f seen, improved by continuing the best run's
+    // final point with full-gradient clipping for as many epochs again.
+    let seen = |runs: &[(&'static str, Trace)]| {
+        runs.iter()
+            .flat_map(|(_, t)| t.epochs.iter().map(|r| r.f).chain([t.final_point.f]))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut f_min = seen(&runs);
+    if let Some((_, best)) = runs
+        .iter()
+        .min_by(|a, b| a.1.final_point.f.total_cmp(&b.1.final_point.f))
+    {
+        let mut refined = instance.clone();
+        refined.x0 = DVector::from_vec(best.final_point.x.clone());
+        let more = RunConfig {
+            schedule: Schedule::Constant,
+            variant: Variant::FullClipped,
+            constants: None,
+            ..*config
+        };
+        if let Ok(trace) = run(&refined, &more, false) {
+            f_min = f_min.min(trace.final_point.f);
+        }
+    }
+    Ok(VariantRuns { runs, f_min })
+}
+
+/// The figure of `--plot`: `log₁₀(f − f_min)` (solid) and `log₁₀ ‖∇f‖`
+/// (dashed) against the epoch, one colour per variant. Points where
+/// `f = f_min` have no logarithm and are left out.
+pub fn comparison_figure(
+    instance: &Instance<f64>,
+    config: &RunConfig<f64>,
+    file: &std::path::Path,
+) -> Result<Figure> {
+    let compared = compare_variants(instance, config)?;
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    );
+    let missing: Vec<&str> = ["clipped", "unclipped", "full-clipped"]
+        .into_iter()
+        .filter(|v| !compared.runs.iter().any(|(n, _)| n == v))
+        .collect();
+    let title = format!(
+        "{name}: α = {}, n = {}, γ = {}{}",
+        config.alpha,
+        instance.n(),
+        instance.gamma.get(),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} diverged)", missing.join(", "))
+        }
+    );
+    let mut figure = Figure::new(
+        title,
+        "epoch k",
+        "log₁₀ of f(x_k) − f_min (solid), ‖∇f(x_k)‖ (dashed)",
+    );
+    let colors = ["#1f77b4", "#d62728", "#2ca02c"];
+    for (k, (variant, trace)) in compared.runs.iter().enumerate() {
+        let color = colors[k % colors.len()];
+        // At most PLOT_POINTS markers per line (and always the last epoch).
+        let stride = trace.epochs.len().div_ceil(PLOT_POINTS).max(1);
+        let shown: Vec<&EpochRecord> = trace
+            .epochs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % stride == 0 || k + 1 == trace.epochs.len())
+            .map(|(_, r)| r)
+            .collect();
+        let gap = shown
+            .iter()
+            .map(|r| (r.epoch as f64, (r.f - compared.f_min).log10()))
+            .collect();
+        let grad = shown
+            .iter()
+            .map(|r| (r.epoch as f64, r.grad_norm.log10()))
+            .collect();
+        figure = figure
+            .with_series(Series::line(format!("{variant}: f − f_min"), gap).color(color))
+            .with_series(
+                Series::line(format!("{variant}: ‖∇f‖"), grad)
+                    .dashed()
+                    .color(color),
+            );
+    }
+    Ok(figure)
 }

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 
 use cliptheory::explorer::{explore, ExploreOptions};
-use cliptheory::incremental::{self, Order, RunConfig, Schedule, Variant};
+use cliptheory::incremental;
 use cliptheory::instance::Instance;
 use cliptheory::report::{self, DEFAULT_CASES, DEFAULT_SEED};
 use cliptheory::statements::registry;
@@ -74,37 +74,7 @@ enum Command {
         json: bool,
     },
     /// Run clipped incremental gradient on an instance and print its per-epoch trace.
-    Run {
-        /// An instance file (cliptheory.instance.v1); the run starts at its `x0`.
-        file: PathBuf,
-        /// Number of epochs.
-        #[arg(long, default_value_t = 100)]
-        epochs: usize,
-        /// Inner step α (an epoch moves by a total weight a = nα).
-        #[arg(long)]
-        step: f64,
-        /// Order of the components within an epoch.
-        #[arg(long, value_enum, default_value = "cyclic")]
-        order: Order,
-        /// Batch size b (the mean gradient of each batch is clipped).
-        #[arg(long, default_value_t = 1)]
-        batch: usize,
-        /// Step schedule across epochs.
-        #[arg(long, value_enum, default_value = "constant")]
-        schedule: Schedule,
-        /// What is clipped.
-        #[arg(long, value_enum, default_value = "clipped")]
-        variant: Variant,
-        /// Seed of the shuffled orders.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Write the trace to this file (`.csv` or `.json`).
-        #[arg(long, value_name = "FILE")]
-        trace: Option<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Run(incremental::RunArgs),
     /// List the statement ids with their summaries.
     List,
     /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
@@ -224,41 +194,8 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run {
-            file,
-            epochs,
-            step,
-            order,
-            batch,
-            schedule,
-            variant,
-            seed,
-            trace,
-            json,
-        } => {
-            let instance = Instance::load(&file)?;
-            let config = RunConfig::new(step, epochs, batch)?
-                .order(order)
-                .schedule(schedule)
-                .variant(variant)
-                .seed(seed);
-            let result = incremental::run(&instance, &config, true)?;
-            if let Some(path) = &trace {
-                let text = if path.extension().is_some_and(|e| e == "json") {
-                    to_json(&result)
-                } else {
-                    incremental::trace_csv(&result)
-                };
-                std::fs::write(path, text).map_err(|source| cliptheory::Error::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-            }
-            if json {
-                println!("{}", to_json(&result));
-            } else {
-                print!("{}", incremental::render_trace_table(&result));
-            }
+        Command::Run(args) => {
+            print!("{}", incremental::run_command(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Certify(args) => cliptheory::smooth::run_certify(&args),
