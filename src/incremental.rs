@@ -936,9 +936,21 @@ pub fn render_trace_table(trace: &Trace) -> String {
     for (k, r) in trace.epochs.iter().enumerate() {
         if k % stride == 0 || k + 1 == trace.epochs.len() {
             let [f, grad, bias, rho, e, _alpha, ig_1, ig_3, ig_4, ig_5] = r.values();
+            // a slack whose hypotheses do not apply at this epoch is NaN: show "—"
+            let slack = |s: f64| {
+                if s.is_nan() {
+                    "—".to_string()
+                } else {
+                    format!("{s:.3e}")
+                }
+            };
             out.push_str(&format!(
-                "{:>6} {f:>14.6e} {grad:>12.4e} {bias:>12.4e} {rho:>10.3e} {e:>12.4e} {ig_1:>10.3e} {ig_3:>10.3e} {ig_4:>10.3e} {ig_5:>10.3e}\n",
-                r.epoch
+                "{:>6} {f:>14.6e} {grad:>12.4e} {bias:>12.4e} {rho:>10.3e} {e:>12.4e} {:>10} {:>10} {:>10} {:>10}\n",
+                r.epoch,
+                slack(ig_1),
+                slack(ig_3),
+                slack(ig_4),
+                slack(ig_5)
             ));
         }
     }
