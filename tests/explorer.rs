@@ -158,3 +158,80 @@ fn conj_2_explorer_finds_nothing_within_budget() {
         found.evaluations
     );
 }
+
+/// BATCH-4: a non-monotone batch curve `b ↦ E[cos θ_B]`, found from scratch
+/// (1274 evaluations with seed 1), shrunk to three numbers in one dimension,
+/// identical to the committed fixture, refuting in f32 too.
+#[test]
+fn batch_4_explorer_rediscovers_non_monotone_curve() {
+    let statement = find("BATCH-4").unwrap();
+    let found = explore(statement, &options(5000, None)).unwrap();
+    assert!(found.refuted, "BATCH-4: nothing found");
+    assert_eq!(found.verdict, "expected-counterexample");
+    let instance = found.best.unwrap();
+    assert_eq!((instance.n(), instance.dim()), (3, 1));
+    let saved = fixture("explorer_batch_4.json");
+    assert_eq!(instance, saved, "differs from the committed fixture");
+    let in_f32 = statement
+        .evaluate(&saved.cast::<f32>().unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(in_f32.is_refuted());
+}
+
+/// SMOOTH-5: a mean of `(0, L1)`-smooth exponentials that is not
+/// `(0, L1)`-smooth (it needs `L0 > 0`, like `cosh`), found from scratch
+/// through the explorer-facing naive sum claim, shrunk, identical to the
+/// committed fixture, refuting in f32 too.
+#[test]
+fn smooth_5_explorer_rediscovers_sum_needing_l0() {
+    let statement = cliptheory::explorer::smooth_5_naive_sum_claim();
+    let witness = &(statement.witnesses)()[0].instance;
+    assert!(refutes(&statement, witness), "cosh does not refute");
+    let found = explore(&statement, &options(5000, None)).unwrap();
+    assert!(found.refuted, "SMOOTH-5: nothing found");
+    assert_eq!(found.verdict, "expected-counterexample");
+    let mut instance = found.best.unwrap();
+    instance.note = Some(format!(
+        "counterexample to the naive sum rule that SMOOTH-5 refutes (cliptheory::explorer::smooth_5_naive_sum_claim, seed 1, {} evaluations): relative slack {:.3e}",
+        found.evaluations,
+        found.shrunk_slack.unwrap()
+    ));
+    if std::env::var_os("CLIPTHEORY_WRITE_FIXTURES").is_some() {
+        instance
+            .save(
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/explorer_smooth_5.json"),
+            )
+            .unwrap();
+    }
+    let saved = fixture("explorer_smooth_5.json");
+    assert_eq!(instance, saved, "differs from the committed fixture");
+    let in_f32 = statement
+        .evaluate(&saved.cast::<f32>().unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(in_f32.is_refuted());
+}
+
+/// Shrinking drops coordinates of separable components whose rotation
+/// leaves them alone: a two-dimensional `cosh`-type separable mean shrinks
+/// to one dimension and keeps refuting the naive sum rule (SMOOTH-5).
+#[test]
+fn smooth_5_shrinking_drops_coordinates_of_separable_components() {
+    let statement = cliptheory::explorer::smooth_5_naive_sum_claim();
+    let instance = Instance::from_json_str(
+        r#"{"format":"cliptheory.instance.v1","dim":2,"gamma":1.0,"x0":[0.0,-3.0],
+            "components":[
+              {"kind":"separable","rotation":[[1.0,0.0],[0.0,1.0]],"shift":[0.0,0.0],
+               "atoms":[{"atom":"exp","a":1.0,"b":0.0},{"atom":"exp","a":1.0,"b":0.0}]},
+              {"kind":"separable","rotation":[[1.0,0.0],[0.0,1.0]],"shift":[0.0,0.0],
+               "atoms":[{"atom":"exp","a":-1.0,"b":0.0},{"atom":"exp","a":1.0,"b":0.0}]}]}"#,
+        Path::new("<inline>"),
+    )
+    .unwrap();
+    assert!(refutes(&statement, &instance));
+    let (shrunk, _) = shrink(&statement, &instance, true);
+    assert!(refutes(&statement, &shrunk));
+    assert_eq!(shrunk.dim(), 1, "{}", shrunk.to_json_string());
+}
