@@ -633,12 +633,10 @@ fn naive_sum_rule<T: Real>(
     let scale = instance.components.iter().fold(T::zero(), |s, c| {
         s + operator_norm(&c.hessian(x)) + l1 * crate::real::norm(&c.gradient(x))
     }) / T::of(instance.n() as f64);
-    if !(hessian + gradient + scale).is_finite() {
-        return Err(Error::NonFinite {
-            field: "‖∇²f‖, ‖∇f‖ of the naive sum rule".into(),
-            value: (hessian + gradient + scale).to_f64_lossless(),
-        });
-    }
+    crate::statements::conj::ensure_finite(
+        "‖∇²f‖, ‖∇f‖ of the naive sum rule",
+        hessian + gradient + scale,
+    )?;
     Ok(Some(vec![crate::tolerance::Comparison::at_most(
         "‖∇²f(x)‖ ≤ L1 ‖∇f(x)‖, L1 = max_i L1(f_i)",
         hessian,

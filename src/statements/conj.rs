@@ -42,7 +42,7 @@ pub fn conj_1<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 // CONJ-2 and CONJ-3: statements about one epoch of clipped IG.
 
 /// `Err(NonFinite)` naming `what` unless `value` is finite.
-fn ensure_finite<T: Real>(what: &str, value: T) -> Result<()> {
+pub(crate) fn ensure_finite<T: Real>(what: &str, value: T) -> Result<()> {
     if value.is_finite() {
         Ok(())
     } else {
