@@ -174,7 +174,8 @@ fn acute_at<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> Result<bool> {
         .is_some_and(|descent| descent.acute))
 }
 
-/// CONJ-2: if the angles are acute at `x_k = x0` (DESC-2's hypothesis, at
+/// CONJ-2 (refuted near stationary points, `theorems/CONJ.md`): if the
+/// angles are acute at `x_k = x0` (DESC-2's hypothesis, at
 /// `x_k` only: the inner iterates are not constrained), one cyclic epoch with `a = 1/(L0 + L1γ)` ([`conj_2_step`]) gives
 /// `f(x_{k+1}) ≤ f(x_k)`. Scale `(1/n) Σ_i (|f_i(x_k)| + |f_i(x_{k+1})|) +
 /// a min(G, γ) G`: the rounding of both values plus the size of the decrease
@@ -210,6 +211,19 @@ pub fn conj_2<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
         before,
         scale,
     )]))
+}
+
+/// The known counterexample to CONJ-2: near the minimiser of two unit
+/// quadratics, with their gradients' difference orthogonal to `∇f`.
+fn conj_2_counterexamples() -> Vec<super::Witness> {
+    vec![super::Witness {
+        name: "‖x − c_i‖²/2, c = (∓1, 0), x_k = (0, 0.1), a = 1: f rises 0.505 → 0.5315625 (tests/fixtures/conj_2_counterexample.json)",
+        instance: Instance::from_json_str(
+            include_str!("../../tests/fixtures/conj_2_counterexample.json"),
+            std::path::Path::new("<CONJ-2 counterexample>"),
+        )
+        .expect("valid counterexample"),
+    }]
 }
 
 /// Known counterexamples to CONJ-3: the cyclic order as the best order
@@ -254,12 +268,12 @@ pub(super) fn statements() -> Vec<Statement> {
         ),
         Statement {
             id: "CONJ-2",
-            summary: "acute angles at x_k, a = 1/(L0 + L1γ): a cyclic epoch gives f(x_{k+1}) ≤ f(x_k)",
-            expectation: Expectation::Open,
+            summary: "refuted conjecture: acute angles at x_k, a = 1/(L0 + L1γ): a cyclic epoch gives f(x_{k+1}) ≤ f(x_k)",
+            expectation: Expectation::Fails,
             evaluate_f64: conj_2::<f64>,
             evaluate_f32: conj_2::<f32>,
             generator: ig_case,
-            witnesses: Vec::new,
+            witnesses: conj_2_counterexamples,
         },
         Statement {
             id: "CONJ-3",

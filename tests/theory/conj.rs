@@ -5,20 +5,33 @@ use crate::common;
 // CONJ-1 was proved (theorems/CONJ.md), so it is checked like a lemma.
 lemma!(conj_1, "CONJ-1");
 
-// CONJ-2 is open: no counterexample within the explorer's budget
-// (theorems/CONJ.md). The generator's cases must not refute it either.
-proptest::proptest! {
-    #![proptest_config(common::config())]
+// CONJ-2 is refuted (theorems/CONJ.md): a near-stationary point where the
+// epoch's drift outweighs the promised decrease.
+#[test]
+fn conj_2_known_counterexample_refutes() {
+    common::assert_known_counterexamples("CONJ-2");
+}
 
-    #[test]
-    fn conj_2_no_counterexample_on_generator_cases(
-        instance in cliptheory::statements::ig::ig_case()
-    ) {
-        let statement = common::statement("CONJ-2");
-        if let Ok(Some(evaluation)) = statement.evaluate(&instance) {
-            proptest::prop_assert!(!evaluation.is_refuted(), "{}", instance.to_json_string());
-        }
-    }
+/// The counterexample by hand: `f_i = ‖x − c_i‖²/2`, `c_1 = (−1, 0)`,
+/// `c_2 = (1, 0)`, `x_k = (0, δ)`, `δ = 0.1`, certified `(1, 0)`, so `a = 1`,
+/// `α = 1/2`. Then `x_{k+1} − x* = (δ u + w)/4` with `w = (1, 0)`, and
+/// `f(x_{k+1}) − f* = (δ² + 1)/32 > δ²/2 = f(x_k) − f*`.
+#[test]
+fn conj_2_near_stationary_epoch_by_hand() {
+    use cliptheory::incremental::reference_epoch;
+    let statement = common::statement("CONJ-2");
+    let instance = (statement.witnesses)()[0].instance.clone();
+    assert_eq!(
+        cliptheory::statements::conj::conj_2_step(&instance),
+        Some(1.0)
+    );
+    let iterates = reference_epoch(&instance, &instance.x0, &[0, 1], 0.5).unwrap();
+    assert_eq!(iterates[2].as_slice(), &[0.25, 0.025]);
+    assert!((instance.value(&instance.x0) - 0.505).abs() < 1e-15);
+    assert!((instance.value(&iterates[2]) - (0.5 + 1.01 / 32.0)).abs() < 1e-15);
+    let evaluation = statement.evaluate(&instance).unwrap().unwrap();
+    assert!(evaluation.is_refuted());
+    assert!(evaluation.slack() < -0.02, "slack {}", evaluation.slack());
 }
 
 /// The step CONJ-2 takes satisfies its hypothesis `L1 a γ ≤ 1`; on
