@@ -165,6 +165,46 @@ pub fn conj_2_step<T: Real>(instance: &Instance<T>) -> Option<f64> {
     (lipschitz.is_finite() && lipschitz > 0.0).then(|| 1.0 / lipschitz)
 }
 
+/// Random cases for CONJ-2: the IG generator, and half of the time, when
+/// every component is quadratic with an invertible mean Hessian, the start
+/// moved to the minimiser `x*` plus `10^u x0`, `u ∈ [−4, 0]`: near
+/// stationary points the promised decrease is of second order in `‖∇f‖`
+/// and the epoch's drift is not, which is where CONJ-2 can fail.
+pub fn conj_2_case() -> BoxedStrategy<Instance<f64>> {
+    (ig_case(), any::<bool>(), -4.0..0.0f64)
+        .prop_map(|(mut instance, near, exponent)| {
+            if near {
+                if let Some(minimiser) = quadratic_stationary_point(&instance) {
+                    instance.x0 = minimiser + &instance.x0 * 10f64.powf(exponent);
+                }
+            }
+            instance
+        })
+        .boxed()
+}
+
+/// `x*` with `(Σ H_i) x* = −Σ l_i`, for instances of quadratic components
+/// only (`None` otherwise or when the sum is singular).
+fn quadratic_stationary_point(instance: &Instance<f64>) -> Option<DVector<f64>> {
+    let dim = instance.dim();
+    let mut hessian = nalgebra::DMatrix::zeros(dim, dim);
+    let mut linear = DVector::zeros(dim);
+    for component in &instance.components {
+        let crate::instance::Component::Quadratic {
+            hessian: h,
+            linear: l,
+            ..
+        } = component
+        else {
+            return None;
+        };
+        hessian += h;
+        linear += l;
+    }
+    let x = hessian.lu().solve(&(-linear))?;
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
 /// Whether every nonzero component gradient makes an acute (or right) angle
 /// with `∇f(x) ≠ 0` (DESC-2's hypothesis).
 fn acute_at<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> Result<bool> {
@@ -216,14 +256,22 @@ pub fn conj_2<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
 /// The known counterexample to CONJ-2: near the minimiser of two unit
 /// quadratics, with their gradients' difference orthogonal to `∇f`.
 fn conj_2_counterexamples() -> Vec<super::Witness> {
-    vec![super::Witness {
-        name: "‖x − c_i‖²/2, c = (∓1, 0), x_k = (0, 0.1), a = 1: f rises 0.505 → 0.5315625 (tests/fixtures/conj_2_counterexample.json)",
-        instance: Instance::from_json_str(
-            include_str!("../../tests/fixtures/conj_2_counterexample.json"),
-            std::path::Path::new("<CONJ-2 counterexample>"),
-        )
-        .expect("valid counterexample"),
-    }]
+    let parse = |text: &str| {
+        Instance::from_json_str(text, std::path::Path::new("<CONJ-2 counterexample>"))
+            .expect("valid counterexample")
+    };
+    vec![
+        super::Witness {
+            name: "‖x − c_i‖²/2, c = (∓1, 0), x_k = (0, 0.1), a = 1: f rises 0.505 → 0.5315625 (tests/fixtures/conj_2_counterexample.json)",
+            instance: parse(include_str!("../../tests/fixtures/conj_2_counterexample.json")),
+        },
+        super::Witness {
+            name: "found by `cliptheory explore CONJ-2 --budget 200000 --components 2 --seed 1` (tests/fixtures/conj_2_explorer_counterexample.json)",
+            instance: parse(include_str!(
+                "../../tests/fixtures/conj_2_explorer_counterexample.json"
+            )),
+        },
+    ]
 }
 
 /// Known counterexamples to CONJ-3: the cyclic order as the best order
@@ -272,7 +320,7 @@ pub(super) fn statements() -> Vec<Statement> {
             expectation: Expectation::Fails,
             evaluate_f64: conj_2::<f64>,
             evaluate_f32: conj_2::<f32>,
-            generator: ig_case,
+            generator: conj_2_case,
             witnesses: conj_2_counterexamples,
         },
         Statement {
