@@ -253,24 +253,27 @@ pub fn conj_2<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
     )]))
 }
 
+/// A known counterexample parsed from instance JSON.
+fn known(name: &'static str, json: &str) -> super::Witness {
+    super::Witness {
+        name,
+        instance: Instance::from_json_str(json, std::path::Path::new(name))
+            .expect("valid counterexample"),
+    }
+}
+
 /// The known counterexample to CONJ-2: near the minimiser of two unit
 /// quadratics, with their gradients' difference orthogonal to `∇f`.
 fn conj_2_counterexamples() -> Vec<super::Witness> {
-    let parse = |text: &str| {
-        Instance::from_json_str(text, std::path::Path::new("<CONJ-2 counterexample>"))
-            .expect("valid counterexample")
-    };
     vec![
-        super::Witness {
-            name: "‖x − c_i‖²/2, c = (∓1, 0), x_k = (0, 0.1), a = 1: f rises 0.505 → 0.5315625 (tests/fixtures/conj_2_counterexample.json)",
-            instance: parse(include_str!("../../tests/fixtures/conj_2_counterexample.json")),
-        },
-        super::Witness {
-            name: "found by `cliptheory explore CONJ-2 --budget 200000 --components 2 --seed 1` (tests/fixtures/conj_2_explorer_counterexample.json)",
-            instance: parse(include_str!(
-                "../../tests/fixtures/conj_2_explorer_counterexample.json"
-            )),
-        },
+        known(
+            "‖x − c_i‖²/2, c = (∓1, 0), x_k = (0, 0.1), a = 1: f rises 0.505 → 0.5315625 (tests/fixtures/conj_2_counterexample.json)",
+            include_str!("../../tests/fixtures/conj_2_counterexample.json"),
+        ),
+        known(
+            "found by `cliptheory explore CONJ-2 --budget 200000 --components 2 --seed 1` (tests/fixtures/conj_2_explorer_counterexample.json)",
+            include_str!("../../tests/fixtures/conj_2_explorer_counterexample.json"),
+        ),
     ]
 }
 
@@ -278,25 +281,17 @@ fn conj_2_counterexamples() -> Vec<super::Witness> {
 /// (`x²/2` then a linear component: the cyclic `e_k` vanishes, the reversed
 /// one does not), and the explorer's shrunk find.
 fn conj_3_counterexamples() -> Vec<super::Witness> {
-    let parse = |text: &str| {
-        Instance::from_json_str(text, std::path::Path::new("<CONJ-3 counterexample>"))
-            .expect("valid counterexample")
-    };
     vec![
-        super::Witness {
-            name: "x²/2 then the linear 2x, γ = 1, x_k = 0: ‖e_k‖ = 0 cyclic, α reversed",
-            instance: parse(
-                r#"{"format":"cliptheory.instance.v1","dim":1,"gamma":1.0,"x0":[0.0],
+        known(
+            "x²/2 then the linear 2x, γ = 1, x_k = 0: ‖e_k‖ = 0 cyclic, α reversed",
+            r#"{"format":"cliptheory.instance.v1","dim":1,"gamma":1.0,"x0":[0.0],
                     "components":[{"kind":"quadratic","hessian":[[1.0]],"linear":[0.0],"constant":0.0},
                                   {"kind":"linear","c":[2.0]}]}"#,
-            ),
-        },
-        super::Witness {
-            name: "found by `cliptheory explore CONJ-3 --seed 1` (tests/fixtures/conj_3_explorer_counterexample.json)",
-            instance: parse(include_str!(
-                "../../tests/fixtures/conj_3_explorer_counterexample.json"
-            )),
-        },
+        ),
+        known(
+            "found by `cliptheory explore CONJ-3 --seed 1` (tests/fixtures/conj_3_explorer_counterexample.json)",
+            include_str!("../../tests/fixtures/conj_3_explorer_counterexample.json"),
+        ),
     ]
 }
 
