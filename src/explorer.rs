@@ -28,7 +28,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::Rng;
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRng, TestRunner};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -36,6 +36,7 @@ use serde::Serialize;
 use crate::clipping::Threshold;
 use crate::error::{Error, Result};
 use crate::instance::{Atom, Component, Instance};
+use crate::real::Real;
 use crate::report::seeded_rng;
 use crate::statements::{Expectation, Statement};
 
@@ -305,8 +306,8 @@ fn drop_component(instance: &Instance<f64>, i: usize) -> Option<Instance<f64>> {
     Some(copy)
 }
 
-/// The instance without coordinate `k` (only when no component mixes
-/// coordinates through a rotation).
+/// The instance without coordinate `k` (only when no separable component
+/// mixes coordinate `k` with others through its rotation).
 fn drop_coordinate(instance: &Instance<f64>, k: usize) -> Option<Instance<f64>> {
     if instance.dim() <= 1 {
         return None;
@@ -330,7 +331,27 @@ fn drop_coordinate(instance: &Instance<f64>, k: usize) -> Option<Instance<f64>> 
                 a: cut(a),
                 label: *label,
             },
-            Component::Separable { .. } => return None,
+            Component::Separable {
+                rotation,
+                shift,
+                atoms,
+            } => {
+                // Coordinate k is separable from the rest only when R maps
+                // e_k to ±e_k (row and column k are ±e_k).
+                let unit = |v: f64, i: usize| if i == k { v.abs() == 1.0 } else { v == 0.0 };
+                let isolated = (0..rotation.nrows())
+                    .all(|i| unit(rotation[(k, i)], i) && unit(rotation[(i, k)], i));
+                if !isolated {
+                    return None;
+                }
+                let mut atoms = atoms.clone();
+                atoms.remove(k);
+                Component::Separable {
+                    rotation: rotation.clone().remove_row(k).remove_column(k),
+                    shift: cut(shift),
+                    atoms,
+                }
+            }
         });
     }
     Some(Instance {
@@ -553,4 +574,102 @@ pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Explor
         shrunk_slack,
         verdict,
     })
+}
+
+// ---------------------------------------------------------------------------
+// Explorer-facing claims: statements the registry cannot express as a hunt.
+
+/// The naive sum rule SMOOTH-5 refutes, as a claim to hunt: "a mean of
+/// `(0, L1)`-smooth functions is `(0, L1)`-smooth", i.e. at `x0`
+/// `‖∇²f(x)‖ ≤ L1 ‖∇f(x)‖` with `L1 = max_i L1(f_i)`, for instances whose
+/// every component is certified with `L0 = 0`. (The registry's SMOOTH-5
+/// checks the corrected rule `(2AM, A)`, which holds, so the explorer
+/// cannot rediscover the phenomenon through it.) Scale
+/// `(1/n) Σ_i (‖∇²f_i(x)‖ + L1 ‖∇f_i(x)‖)`: it bounds the rounding of both
+/// means.
+pub fn smooth_5_naive_sum_claim() -> Statement {
+    Statement {
+        id: "SMOOTH-5",
+        summary: "claim refuted by SMOOTH-5: a mean of (0, L1)-smooth functions is (0, L1)-smooth",
+        expectation: Expectation::Fails,
+        evaluate_f64: naive_sum_rule::<f64>,
+        evaluate_f32: naive_sum_rule::<f32>,
+        generator: exponential_mean_case,
+        witnesses: || {
+            let instance = Instance::from_json_str(
+                r#"{"format":"cliptheory.instance.v1","dim":1,"gamma":1.0,"x0":[0.0],
+                    "components":[{"kind":"exp","a":[1.0],"b":0.0},{"kind":"exp","a":[-1.0],"b":0.0}]}"#,
+                std::path::Path::new("<cosh>"),
+            )
+            .expect("valid witness");
+            vec![crate::statements::Witness {
+                name: "cosh t = (e^t + e^{−t})/2 at t = 0: ‖∇²f‖ = 1 > 1 · ‖∇f‖ = 0",
+                instance,
+            }]
+        },
+    }
+}
+
+fn naive_sum_rule<T: Real>(
+    instance: &Instance<T>,
+) -> Result<Option<Vec<crate::tolerance::Comparison<T>>>> {
+    // Each component on its own (f itself may have no certificate at all).
+    let wide = instance.cast::<f64>()?;
+    let mut l1 = 0.0f64;
+    for component in &wide.components {
+        match crate::smooth::certificate::certify_components(
+            std::slice::from_ref(component),
+            wide.dim(),
+        ) {
+            Ok(c) if c.pair.l0 == 0.0 => l1 = l1.max(c.pair.l1),
+            _ => return Ok(None),
+        }
+    }
+    let l1 = T::of(l1);
+    let x = &instance.x0;
+    let operator_norm = crate::smooth::certificate::operator_norm::<T>;
+    let hessian = operator_norm(&instance.hessian(x));
+    let gradient = crate::real::norm(&instance.gradient(x));
+    let scale = instance.components.iter().fold(T::zero(), |s, c| {
+        s + operator_norm(&c.hessian(x)) + l1 * crate::real::norm(&c.gradient(x))
+    }) / T::of(instance.n() as f64);
+    crate::statements::conj::ensure_finite(
+        "‖∇²f‖, ‖∇f‖ of the naive sum rule",
+        hessian + gradient + scale,
+    )?;
+    Ok(Some(vec![crate::tolerance::Comparison::at_most(
+        "‖∇²f(x)‖ ≤ L1 ‖∇f(x)‖, L1 = max_i L1(f_i)",
+        hessian,
+        l1 * gradient,
+        scale,
+    )]))
+}
+
+/// Means of `n ∈ 2..4` exponential ridges `e^{⟨a_i, x⟩ + b_i}` (each
+/// `(0, ‖a_i‖)`-smooth), `a_i ∈ [−2, 2]^dim`, `b_i ∈ [−1, 1]`,
+/// `x0 ∈ [−2, 2]^dim`, `dim ∈ 1..3`, `γ = 1`.
+pub fn exponential_mean_case() -> BoxedStrategy<Instance<f64>> {
+    (2usize..=4, 1usize..=3)
+        .prop_flat_map(|(n, dim)| {
+            (
+                proptest::collection::vec(-2.0..2.0f64, dim),
+                proptest::collection::vec(
+                    (proptest::collection::vec(-2.0..2.0f64, dim), -1.0..1.0f64),
+                    n,
+                ),
+            )
+                .prop_map(|(x0, parts)| Instance {
+                    gamma: Threshold::new(1.0).expect("γ = 1"),
+                    x0: nalgebra::DVector::from_vec(x0),
+                    components: parts
+                        .into_iter()
+                        .map(|(a, b)| Component::Exp {
+                            a: nalgebra::DVector::from_vec(a),
+                            b,
+                        })
+                        .collect(),
+                    note: None,
+                })
+        })
+        .boxed()
 }
