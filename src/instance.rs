@@ -162,6 +162,22 @@ impl<T: Real> Atom<T> {
     }
 }
 
+/// `(ψ(φ_j, z_j))_j` with `z = R (x − shift)`: a derivative of every atom
+/// of a separable component at its own coordinate.
+fn along_atoms<T: Real>(
+    rotation: &DMatrix<T>,
+    shift: &DVector<T>,
+    atoms: &[Atom<T>],
+    x: &DVector<T>,
+    derivative: fn(&Atom<T>, T) -> T,
+) -> DVector<T> {
+    let z = rotation * (x - shift);
+    DVector::from_iterator(
+        z.len(),
+        atoms.iter().zip(z.iter()).map(|(a, &t)| derivative(a, t)),
+    )
+}
+
 /// One component `f_i` of the finite sum.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Component<T: Real> {
@@ -247,11 +263,7 @@ impl<T: Real> Component<T> {
                 shift,
                 atoms,
             } => {
-                let z = rotation * (x - shift);
-                let phi_prime = DVector::from_iterator(
-                    z.len(),
-                    atoms.iter().zip(z.iter()).map(|(a, &t)| a.derivative(t)),
-                );
+                let phi_prime = along_atoms(rotation, shift, atoms, x, Atom::derivative);
                 rotation.transpose() * phi_prime
             }
         }
@@ -275,14 +287,7 @@ impl<T: Real> Component<T> {
                 shift,
                 atoms,
             } => {
-                let z = rotation * (x - shift);
-                let curvature = DVector::from_iterator(
-                    z.len(),
-                    atoms
-                        .iter()
-                        .zip(z.iter())
-                        .map(|(a, &t)| a.second_derivative(t)),
-                );
+                let curvature = along_atoms(rotation, shift, atoms, x, Atom::second_derivative);
                 rotation.transpose() * DMatrix::from_diagonal(&curvature) * rotation
             }
         }
