@@ -8,7 +8,7 @@ use cliptheory::explorer::{explore, ExploreOptions};
 use cliptheory::generators::pointwise_case;
 use cliptheory::instance::Instance;
 use cliptheory::real::norm;
-use cliptheory::statements::{Expectation, Statement};
+use cliptheory::statements::Statement;
 use cliptheory::tolerance::Comparison;
 use cliptheory::Real;
 
@@ -26,15 +26,15 @@ fn clipped_no_longer_than_mean<T: Real>(
 }
 
 fn main() -> cliptheory::Result<()> {
-    let conjecture = Statement {
-        id: "CONJ-X",
-        summary: "‖d‖ ≤ ‖g‖: clipping never lengthens the direction",
-        expectation: Expectation::Open,
-        evaluate_f64: clipped_no_longer_than_mean::<f64>,
-        evaluate_f32: clipped_no_longer_than_mean::<f32>,
-        generator: pointwise_case,
-        witnesses: Vec::new,
-    };
+    // Any generic check becomes a statement in one call (both float types).
+    let conjecture: Statement = cliptheory::instance_statement!(
+        "CONJ-X",
+        "‖d‖ ≤ ‖g‖: clipping never lengthens the direction",
+        Open,
+        clipped_no_longer_than_mean,
+        pointwise_case,
+        Vec::new,
+    );
     let found = explore(&conjecture, &ExploreOptions::default())?;
     println!(
         "{}: {} after {} evaluations",

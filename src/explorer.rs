@@ -588,26 +588,28 @@ pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Explor
 /// `(1/n) Σ_i (‖∇²f_i(x)‖ + L1 ‖∇f_i(x)‖)`: it bounds the rounding of both
 /// means.
 pub fn smooth_5_naive_sum_claim() -> Statement {
-    Statement {
-        id: "SMOOTH-5",
-        summary: "claim refuted by SMOOTH-5: a mean of (0, L1)-smooth functions is (0, L1)-smooth",
-        expectation: Expectation::Fails,
-        evaluate_f64: naive_sum_rule::<f64>,
-        evaluate_f32: naive_sum_rule::<f32>,
-        generator: exponential_mean_case,
-        witnesses: || {
-            let instance = Instance::from_json_str(
-                r#"{"format":"cliptheory.instance.v1","dim":1,"gamma":1.0,"x0":[0.0],
-                    "components":[{"kind":"exp","a":[1.0],"b":0.0},{"kind":"exp","a":[-1.0],"b":0.0}]}"#,
-                std::path::Path::new("<cosh>"),
-            )
-            .expect("valid witness");
-            vec![crate::statements::Witness {
-                name: "cosh t = (e^t + e^{−t})/2 at t = 0: ‖∇²f‖ = 1 > 1 · ‖∇f‖ = 0",
-                instance,
-            }]
-        },
-    }
+    crate::instance_statement!(
+        "SMOOTH-5",
+        "claim refuted by SMOOTH-5: a mean of (0, L1)-smooth functions is (0, L1)-smooth",
+        Fails,
+        naive_sum_rule,
+        exponential_mean_case,
+        cosh_witness,
+    )
+}
+
+/// `cosh t = (e^t + e^{−t})/2` at `t = 0`: `‖∇²f‖ = 1 > L1 ‖∇f‖ = 0`.
+fn cosh_witness() -> Vec<crate::statements::Witness> {
+    let instance = Instance::from_json_str(
+        r#"{"format":"cliptheory.instance.v1","dim":1,"gamma":1.0,"x0":[0.0],
+            "components":[{"kind":"exp","a":[1.0],"b":0.0},{"kind":"exp","a":[-1.0],"b":0.0}]}"#,
+        std::path::Path::new("<cosh>"),
+    )
+    .expect("valid witness");
+    vec![crate::statements::Witness {
+        name: "cosh t = (e^t + e^{−t})/2 at t = 0: ‖∇²f‖ = 1 > 1 · ‖∇f‖ = 0",
+        instance,
+    }]
 }
 
 fn naive_sum_rule<T: Real>(

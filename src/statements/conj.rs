@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
 use super::ig::{ig_case, IG_STEPS};
-use super::{pairs, statement, witness, Expectation, Statement};
+use super::{pairs, statement, witness, Statement};
 use crate::clipping::{clip, clip_factor};
 use crate::direction::GradientSet;
 use crate::error::Result;
@@ -309,23 +309,21 @@ pub(super) fn statements() -> Vec<Statement> {
                 &[&[0.0, 1.0], &[1.0 + 1e-8, 0.0]]
             )]
         ),
-        Statement {
-            id: "CONJ-2",
-            summary: "refuted conjecture: acute angles at x_k, a = 1/(L0 + L1γ): a cyclic epoch gives f(x_{k+1}) ≤ f(x_k)",
-            expectation: Expectation::Fails,
-            evaluate_f64: conj_2::<f64>,
-            evaluate_f32: conj_2::<f32>,
-            generator: conj_2_case,
-            witnesses: conj_2_counterexamples,
-        },
-        Statement {
-            id: "CONJ-3",
-            summary: "refuted conjecture: mean over all n! orders of ‖e_k‖ ≤ ‖e_k‖ of the cyclic order (n ≤ 6)",
-            expectation: Expectation::Fails,
-            evaluate_f64: conj_3::<f64>,
-            evaluate_f32: conj_3::<f32>,
-            generator: conj_3_case,
-            witnesses: conj_3_counterexamples,
-        },
+        crate::instance_statement!(
+            "CONJ-2",
+            "refuted conjecture: acute angles at x_k, a = 1/(L0 + L1γ): a cyclic epoch gives f(x_{k+1}) ≤ f(x_k)",
+            Fails,
+            conj_2,
+            conj_2_case,
+            conj_2_counterexamples
+        ),
+        crate::instance_statement!(
+            "CONJ-3",
+            "refuted conjecture: mean over all n! orders of ‖e_k‖ ≤ ‖e_k‖ of the cyclic order (n ≤ 6)",
+            Fails,
+            conj_3,
+            conj_3_case,
+            conj_3_counterexamples
+        ),
     ]
 }

@@ -551,60 +551,45 @@ fn ig_witnesses() -> Vec<super::Witness> {
     }]
 }
 
-/// A lemma of this group that runs the method (evaluators written per
-/// float type, not pointwise).
-fn lemma(
-    id: &'static str,
-    summary: &'static str,
-    (evaluate_f64, evaluate_f32): (super::Evaluator<f64>, super::Evaluator<f32>),
-    generator: fn() -> BoxedStrategy<Instance<f64>>,
-    witnesses: fn() -> Vec<super::Witness>,
-) -> Statement {
-    Statement {
-        id,
-        summary,
-        expectation: super::Expectation::Holds,
-        evaluate_f64,
-        evaluate_f32,
-        generator,
-        witnesses,
-    }
-}
-
 pub(super) fn statements() -> Vec<Statement> {
     vec![
-        lemma(
+        crate::instance_statement!(
             "IG-1",
             "‖x_k^i − x_k‖ ≤ i α γ",
-            (ig_1::<f64>, ig_1::<f32>),
+            Holds,
+            ig_1,
             ig_case,
             ig_witnesses,
         ),
-        lemma(
+        crate::instance_statement!(
             "IG-2",
             "x_{k+1} = x_k − a d(x_k) − α e_k (engine = formula = reference)",
-            (ig_2::<f64>, ig_2::<f32>),
+            Holds,
+            ig_2,
             ig_case,
             ig_witnesses,
         ),
-        lemma(
+        crate::instance_statement!(
             "IG-3",
             "‖clip ∇f_i(y) − clip ∇f_i(x)‖ ≤ (L0 + L1γ)‖y − x‖; ‖e_k‖ ≤ (L0 + L1γ)αγ n(n−1)/2",
-            (ig_3::<f64>, ig_3::<f32>),
+            Holds,
+            ig_3,
             ig_smooth_case,
             ig_3_witnesses,
         ),
-        lemma(
+        crate::instance_statement!(
             "IG-4",
             "f(x_{k+1}) ≤ f(x_k) − a⟨∇f, d⟩ + α‖∇f‖‖e_k‖ + (L0 + L1‖∇f‖)(e^{L1 R} − 1 − L1 R)/L1²",
-            (ig_4::<f64>, ig_4::<f32>),
+            Holds,
+            ig_4,
             ig_smooth_case,
             ig_4_witnesses,
         ),
-        lemma(
+        crate::instance_statement!(
             "IG-5",
             "CDC(ρ) along the run, L1aγ ≤ 1, a(1+K_1)C_e ≤ ρ ⇒ Δf_k ≥ (aρ/2)min(G_k,γ)G_k − a²γ²D and the averaged bound",
-            (ig_5::<f64>, ig_5::<f32>),
+            Holds,
+            ig_5,
             ig_5_case,
             Vec::new,
         ),

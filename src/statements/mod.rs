@@ -244,6 +244,28 @@ macro_rules! statement {
 }
 pub(crate) use statement;
 
+/// Builds a [`Statement`] from an instance-level check written once,
+/// generic over the float type (`fn check<T: Real>(&Instance<T>) ->
+/// Result<Option<Vec<Comparison<T>>>>`), instantiated for `f64` and `f32`:
+///
+/// ```ignore
+/// instance_statement!("CONJ-3", "…", Fails, conj_3, conj_3_case, conj_3_counterexamples)
+/// ```
+#[macro_export]
+macro_rules! instance_statement {
+    ($id:expr, $summary:expr, $expectation:ident, $check:ident, $generator:expr, $witnesses:expr $(,)?) => {
+        $crate::statements::Statement {
+            id: $id,
+            summary: $summary,
+            expectation: $crate::statements::Expectation::$expectation,
+            evaluate_f64: $check::<f64>,
+            evaluate_f32: $check::<f32>,
+            generator: $generator,
+            witnesses: $witnesses,
+        }
+    };
+}
+
 /// A pointwise witness from literal gradients (`dim` taken from the first).
 pub(crate) fn witness(name: &'static str, gamma: f64, gradients: &[&[f64]]) -> Witness {
     let vectors = gradients

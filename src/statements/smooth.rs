@@ -450,60 +450,52 @@ pub fn quartic_witness() -> Witness {
     }
 }
 
-macro_rules! instance_statement {
-    ($id:literal, $summary:literal, $evaluate:ident, $generator:path, $witnesses:expr) => {
-        Statement {
-            id: $id,
-            summary: $summary,
-            expectation: super::Expectation::Holds,
-            evaluate_f64: $evaluate::<f64>,
-            evaluate_f32: $evaluate::<f32>,
-            generator: $generator,
-            witnesses: $witnesses,
-        }
-    };
-}
-
 pub(super) fn statements() -> Vec<Statement> {
     vec![
-        instance_statement!(
+        crate::instance_statement!(
             "SMOOTH-1",
             "L0 + L1‖∇f(y)‖ ≤ (L0 + L1‖∇f(x)‖) e^{L1 r} for certified (L0, L1)",
+            Holds,
             smooth_1,
             smooth_case,
             growth_witnesses
         ),
-        instance_statement!(
+        crate::instance_statement!(
             "SMOOTH-2",
             "‖∇f(y) − ∇f(x)‖ ≤ (L0 + L1‖∇f(x)‖)(e^{L1 r} − 1)/L1; ≤ B_c(…) r for L1 r ≤ c",
+            Holds,
             smooth_2,
             smooth_case,
             growth_witnesses
         ),
-        instance_statement!(
+        crate::instance_statement!(
             "SMOOTH-3",
             "f(y) ≤ f(x) + ⟨∇f(x), y − x⟩ + (L0 + L1‖∇f(x)‖)(e^{L1 r} − 1 − L1 r)/L1²",
+            Holds,
             smooth_3,
             smooth_case,
             growth_witnesses
         ),
-        instance_statement!(
+        crate::instance_statement!(
             "SMOOTH-4",
             "calculus: rotations, shifts, scaling, separable max, bounded perturbation, averages",
+            Holds,
             smooth_4,
             smooth_case,
             || vec![quartic_witness()]
         ),
-        instance_statement!(
+        crate::instance_statement!(
             "SMOOTH-5",
             "same-line exponentials of both signs: (2AM, A), not (0, A)",
+            Holds,
             smooth_5,
             mixed_exp_case,
             || vec![cosh_witness()]
         ),
-        instance_statement!(
+        crate::instance_statement!(
             "SMOOTH-6",
             "atoms: quadratic, exp, logistic, cosh, log cosh, t⁴/4, Σ w e^{a t} with certified pairs",
+            Holds,
             smooth_6,
             atom_case,
             || vec![one_dimensional(vec![Atom::Quartic], 2.0, "t⁴/4 at t = 2: 12 = 4 + 8 (L1 = 1)")]
