@@ -248,7 +248,7 @@ pub(crate) use statement;
 /// generic over the float type (`fn check<T: Real>(&Instance<T>) ->
 /// Result<Option<Vec<Comparison<T>>>>`), instantiated for `f64` and `f32`:
 ///
-/// ```ignore
+/// ```text
 /// instance_statement!("CONJ-3", "…", Fails, conj_3, conj_3_case, conj_3_counterexamples)
 /// ```
 #[macro_export]
