@@ -13,13 +13,11 @@
 //! - [`analyzer`]: the statistics of `cos θ_B` per batch size for a
 //!   per-example gradient dump of any size (exact where enumeration is
 //!   cheap, otherwise sampled from seeded random permutations, streamed);
-//! - [`command`]: the `cliptheory angles` command (table, JSON, plot).
 //!
 //! Conventions: a zero batch mean `g_B = 0` has `cos θ_B := 0` and
 //! `sin² θ_B := 1`; angles need `g ≠ 0`.
 
 pub mod analyzer;
-pub mod command;
 pub mod exact;
 
 use nalgebra::DVector;

@@ -430,6 +430,8 @@ fn ensure_finite_parameters(index: usize, component: &Component<f64>) -> Result<
         }
     };
     let numbers: Vec<f64> = match component {
+        // A user-defined objective has no parameters here (and no rule).
+        Component::Custom(_) => Vec::new(),
         Component::Linear { c } => c.iter().copied().collect(),
         Component::Quadratic {
             hessian,
@@ -488,6 +490,14 @@ pub fn certify_components(components: &[Component<f64>], dim: usize) -> Result<C
     let mut groups: Vec<Group<'_>> = Vec::new();
     for component in components {
         match component {
+            Component::Custom(custom) => {
+                return Err(Error::NoCertificate {
+                    reason: format!(
+                        "`{}` is a user-defined objective: no proven (L0, L1) rule covers it",
+                        custom.name()
+                    ),
+                })
+            }
             Component::Linear { c } => linear += c,
             Component::Quadratic {
                 hessian, linear: l, ..
@@ -641,9 +651,9 @@ pub struct Certification {
 pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Certification> {
     let wide = instance.cast::<f64>()?;
     let dim = wide.dim();
-    let f = certify_components(&wide.components, dim)?;
+    let f = certify_components(wide.components(), dim)?;
     let components = wide
-        .components
+        .components()
         .iter()
         .map(|c| certify_components(std::slice::from_ref(c), dim))
         .collect::<Result<Vec<_>>>()?;
@@ -653,7 +663,7 @@ pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Certification> {
 /// The certified pair of `f` alone.
 pub fn certify_f<T: Real>(instance: &Instance<T>) -> Result<Pair> {
     let wide = instance.cast::<f64>()?;
-    Ok(certify_components(&wide.components, wide.dim())?.pair)
+    Ok(certify_components(wide.components(), wide.dim())?.pair)
 }
 
 /// Operator norm `‖H‖ = max |λ(H)|` of a symmetric matrix in any float

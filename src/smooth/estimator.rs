@@ -13,7 +13,7 @@ use proptest::prelude::Rng;
 
 use super::certificate::{atom_rate, expsum_crossing, operator_norm, Pair};
 use crate::instance::{Atom, Component, Instance};
-use crate::report::seeded_rng;
+use crate::random::seeded_rng;
 
 /// Sweeps of the pattern search per start (the search stops earlier when
 /// the step has shrunk by `10⁶`).
@@ -37,7 +37,10 @@ pub const ROUNDING_MARGIN: f64 = 1e-12;
 /// `‖∇²f(x)‖ − L1 ‖∇f(x)‖ − 10⁻¹² (‖∇²f(x)‖ + L1 ‖∇f(x)‖)` (`−∞` where it
 /// is not finite): a value that rounding alone cannot make positive.
 pub fn excess_curvature(instance: &Instance<f64>, l1: f64, x: &DVector<f64>) -> f64 {
-    let h = operator_norm(&instance.hessian(x));
+    let Ok(hessian) = instance.hessian(x) else {
+        return f64::NEG_INFINITY;
+    };
+    let h = operator_norm(&hessian);
     let g = instance.gradient(x).norm();
     let q = h - l1 * g - ROUNDING_MARGIN * (h + l1 * g);
     if q.is_finite() {
@@ -53,8 +56,8 @@ pub fn excess_curvature(instance: &Instance<f64>, l1: f64, x: &DVector<f64>) -> 
 /// rate on coordinate `j`) and the crossing point of its exponential atoms.
 pub fn candidate_points(instance: &Instance<f64>, pair: Pair) -> Vec<DVector<f64>> {
     let dim = instance.dim();
-    let mut points = vec![instance.x0.clone(), DVector::zeros(dim)];
-    for component in &instance.components {
+    let mut points = vec![instance.x0().clone(), DVector::zeros(dim)];
+    for component in instance.components() {
         if let Component::Separable {
             rotation,
             shift,
@@ -96,7 +99,7 @@ fn merged_exponentials(
     j: usize,
 ) -> Atom<f64> {
     let (mut w, mut a) = (Vec::new(), Vec::new());
-    for component in &instance.components {
+    for component in instance.components() {
         if let Component::Separable {
             rotation: r,
             shift: s,
@@ -193,7 +196,7 @@ pub fn lower_bound_l0(
     let (best, at) = scored
         .into_iter()
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap_or((0.0, instance.x0.clone()));
+        .unwrap_or((0.0, instance.x0().clone()));
     LowerBound {
         l0: best.max(0.0),
         at,

@@ -11,7 +11,7 @@ use nalgebra::DVector;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::{statement, witness, Statement};
+use super::{witness, Statement};
 use crate::batch::exact::{enumerate_batches, SubsetEnumeration};
 use crate::batch::{compensated_mean, variance_factor};
 use crate::clipping::Threshold;
@@ -19,6 +19,7 @@ use crate::direction::GradientSet;
 use crate::generators::gradient_case;
 use crate::instance::Instance;
 use crate::real::Real;
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// Largest `n` the BATCH generators draw.

@@ -8,7 +8,6 @@
 //! generator; and its witnesses are tight (|slack| ≤ `TIGHTNESS`).
 
 use cliptheory::instance::Instance;
-use cliptheory::report::draw_cases;
 use cliptheory::statements::{find, Checked, Expectation, Statement};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError};
@@ -80,7 +79,8 @@ pub fn assert_holds<T: Checked>(id: &str, case: &Instance<f64>) -> Result<(), Te
 /// otherwise the check could not tell a true bound from a false one.
 pub fn assert_strengthened_refuted(id: &str) {
     let statement = statement(id);
-    let refuted = draw_cases(statement, STRENGTHEN_CASES, SEED)
+    let refuted = statement
+        .draw_cases(STRENGTHEN_CASES, SEED)
         .iter()
         .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if e.strengthened_is_refuted()));
     assert!(
@@ -160,7 +160,8 @@ pub fn assert_known_counterexamples(id: &str) {
 /// The statement's generator finds a counterexample within `cases` draws.
 pub fn assert_generator_refutes(id: &str, cases: usize) {
     let statement = statement(id);
-    let found = draw_cases(statement, cases, SEED)
+    let found = statement
+        .draw_cases(cases, SEED)
         .iter()
         .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if e.is_refuted()));
     assert!(found, "{id}: no counterexample in {cases} random cases");

@@ -12,12 +12,13 @@
 
 use std::path::PathBuf;
 
+use cliptheory::batch::analyzer::analyze_file;
 use cliptheory::batch::analyzer::AnglesOptions;
-use cliptheory::batch::command::{analyze_file, figure};
 use cliptheory::models::{
     mean_loss, per_example_gradients, Dataset, Logistic, Model, OneHiddenLayer, Sgd,
 };
 use cliptheory::npy::{write_matrix, Dtype};
+use cliptheory_cli::angles::figure;
 
 const SNAPSHOTS: [usize; 4] = [0, 10, 100, 1000];
 const SEEDS: u64 = 5;
