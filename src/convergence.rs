@@ -42,6 +42,27 @@ impl Constants {
         })
     }
 
+    /// Constants the caller proved (for user-defined objectives, which no
+    /// rule here certifies): `f`'s pair and one pair valid for every
+    /// component. The IG slacks computed with them are as sound as that
+    /// proof. Refuses negative or non-finite constants.
+    pub fn declared(f: Pair, components: Pair) -> Result<Self> {
+        for (name, value) in [
+            ("f.L0", f.l0),
+            ("f.L1", f.l1),
+            ("components.L0", components.l0),
+            ("components.L1", components.l1),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(crate::error::Error::InvalidField {
+                    field: name.into(),
+                    reason: format!("a smoothness constant must be finite and ≥ 0, got {value}"),
+                });
+            }
+        }
+        Ok(Self { f, components })
+    }
+
     /// One pair valid for `f` and every `f_i` (IG-5's hypothesis): the
     /// larger of the two in each constant.
     pub fn common(&self) -> Pair {

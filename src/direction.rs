@@ -32,6 +32,11 @@ impl<T: Real> Angle<T> {
     pub fn radians(&self) -> T {
         self.sin.atan2(self.cos)
     }
+
+    /// `sin² θ_i`.
+    pub fn sin2(&self) -> T {
+        self.sin * self.sin
+    }
 }
 
 /// Validated component gradients at one point, with a threshold.

@@ -605,7 +605,7 @@ pub fn explore_with(
 /// means.
 pub fn smooth_5_naive_sum_claim() -> Statement {
     crate::instance_statement!(
-        "SMOOTH-5",
+        "SMOOTH-5-NAIVE",
         "claim refuted by SMOOTH-5: a mean of (0, L1)-smooth functions is (0, L1)-smooth",
         Fails,
         naive_sum_rule,

@@ -5,7 +5,7 @@
 //! and prints a Markdown summary; the seed-0 curves are drawn as SVG.
 //!
 //! ```text
-//! cargo run --release --example batch_angles_real -- [DUMP_DIR] [FIGURE_DIR]
+//! cargo run --release -p cliptheory-cli --example batch_angles_real -- [DUMP_DIR] [FIGURE_DIR]
 //! ```
 //! (defaults `target/batch-dumps`, `docs/figures`). Each dump can then be
 //! analysed again with `cliptheory angles DUMP_DIR/<name>.npy`.

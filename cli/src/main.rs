@@ -57,7 +57,7 @@ enum Command {
     },
     /// Hunt for a counterexample to one statement: search, shrink, save.
     Explore {
-        /// Statement id, e.g. `DESC-5` (see `cliptheory list`).
+        /// Statement id, e.g. `DESC-5` (see `cliptheory list`), or `SMOOTH-5-NAIVE` (the naive sum rule SMOOTH-5 refutes).
         id: String,
         /// Evaluations of the statement to spend.
         #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -156,6 +156,10 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             out,
             json,
         } => {
+            // The explorer also hunts claims outside the theory's registry.
+            let registry = registry
+                .clone()
+                .with(cliptheory::explorer::smooth_5_naive_sum_claim())?;
             let statement = registry.find(&id)?;
             let options = ExploreOptions {
                 budget: usize::try_from(budget).unwrap_or(usize::MAX),

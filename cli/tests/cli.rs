@@ -259,15 +259,10 @@ fn angles_command_prints_contract_json_and_plots() {
     }
     let rows = json["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 3);
-    for key in ["b", "exact", "stderr_cos"].iter().chain(&[
-        "mean_cos",
-        "q10_cos",
-        "q50_cos",
-        "q90_cos",
-        "frac_obtuse",
-        "mean_sin2",
-        "bound_sin2",
-    ]) {
+    for key in ["b", "exact", "stderr_cos"]
+        .iter()
+        .chain(&cliptheory::batch::analyzer::ROW_STATISTICS)
+    {
         assert!(
             rows.iter().all(|r| r.get(key).is_some()),
             "missing rows[].{key}"

@@ -28,7 +28,8 @@ use nalgebra::DVector;
 use serde::Serialize;
 
 use super::exact::binomial;
-use super::{batch_angle, compensated_mean, variance_factor, BatchAngle};
+use super::{batch_angle, compensated_mean, variance_factor};
+use crate::direction::Angle;
 use crate::error::{Error, Result};
 use crate::npy::{rows_per_chunk, NpyMatrixReader};
 use crate::progress::{Progress, Silent};
@@ -119,6 +120,19 @@ impl RowSource for RowsInMemory<'_> {
         Ok(())
     }
 }
+
+/// The JSON keys of a row's statistics that exact enumeration determines
+/// (the `angles --json` contract, besides `b`, `exact`, `batches` and the
+/// standard error).
+pub const ROW_STATISTICS: [&str; 7] = [
+    "mean_cos",
+    "q10_cos",
+    "q50_cos",
+    "q90_cos",
+    "frac_obtuse",
+    "mean_sin2",
+    "bound_sin2",
+];
 
 /// What to compute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -402,7 +416,7 @@ fn angle_of(
     complement: bool,
     mean: &DVector<f64>,
     unit: &DVector<f64>,
-) -> BatchAngle<f64> {
+) -> Angle<f64> {
     let (batch_mean, deviation) = if complement {
         let deviation = (mean - member_sum / m as f64) * (m as f64 / b as f64);
         (mean + &deviation, deviation)
@@ -507,7 +521,7 @@ pub fn analyze_with(
     let (starts, row_accumulators) = memberships.by_row(n);
     let mut accumulators = vec![0f64; memberships.count() * d];
     let mut squared_deviations = Vec::with_capacity(n);
-    let mut per_row: Vec<Vec<BatchAngle<f64>>> = plans
+    let mut per_row: Vec<Vec<Angle<f64>>> = plans
         .iter()
         .map(|p| match p.kind {
             PlanKind::PerRow { .. } => Vec::with_capacity(n),
@@ -594,7 +608,7 @@ pub fn analyze_with(
 
 fn summarize(
     plan: &Plan,
-    angles: &[BatchAngle<f64>],
+    angles: &[Angle<f64>],
     n: usize,
     sigma2: f64,
     grad_norm: f64,
@@ -620,7 +634,7 @@ fn summarize(
         q50_cos: quantile(&cos, 0.5),
         q90_cos: quantile(&cos, 0.9),
         frac_obtuse: cos.iter().filter(|&&c| c < 0.0).count() as f64 / count as f64,
-        mean_sin2: compensated_mean(angles.iter().map(|a| a.sin2)),
+        mean_sin2: compensated_mean(angles.iter().map(|a| a.sin2())),
         bound_sin2: (variance_factor(n, plan.b) * sigma2 / (grad_norm * grad_norm)).min(1.0),
     }
 }

@@ -20,6 +20,14 @@ use crate::clipping::Threshold;
 use crate::error::{ensure_finite, Error, Result};
 use crate::real::Real;
 
+/// Refuses a start point with a NaN or infinite coordinate (naming it).
+fn ensure_finite_point<T: Real>(x0: &DVector<T>) -> Result<()> {
+    for (k, &v) in x0.iter().enumerate() {
+        ensure_finite(|| format!("x0[{k}]"), v)?;
+    }
+    Ok(())
+}
+
 /// The parts of an [`Instance`], unvalidated (see [`Instance::into_parts`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct InstanceParts<T: Real> {
@@ -67,9 +75,7 @@ impl<T: Real> Instance<T> {
                 });
             }
         }
-        for (k, &v) in x0.iter().enumerate() {
-            ensure_finite(|| format!("x0[{k}]"), v)?;
-        }
+        ensure_finite_point(&x0)?;
         Ok(Self {
             gamma,
             x0,
@@ -123,9 +129,7 @@ impl<T: Real> Instance<T> {
                 found: x0.len(),
             });
         }
-        for (k, &v) in x0.iter().enumerate() {
-            ensure_finite(|| format!("x0[{k}]"), v)?;
-        }
+        ensure_finite_point(&x0)?;
         Ok(Self { x0, ..self.clone() })
     }
 

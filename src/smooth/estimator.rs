@@ -8,8 +8,8 @@
 //! axes, the crossing points of exponential sums), seeded random points
 //! around them at several radii, then a pattern search from the best few.
 
+use crate::random::RngExt;
 use nalgebra::DVector;
-use proptest::prelude::Rng;
 
 use super::certificate::{atom_rate, expsum_crossing, operator_norm, Pair};
 use crate::instance::{Atom, Component, Instance};
@@ -138,8 +138,9 @@ fn crossing(atom: &Atom<f64>) -> Option<f64> {
     expsum_crossing(w, a).map(|(lo, hi)| 0.5 * (lo + hi))
 }
 
-fn uniform(rng: &mut impl Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+/// Uniform on `[−1, 1)`.
+fn uniform(rng: &mut impl RngExt) -> f64 {
+    rng.random_range(-1.0..1.0)
 }
 
 /// The sampled lower bound on the least `L0` valid with `l1` (see the module

@@ -12,15 +12,7 @@ use cliptheory::Error;
 use serde_json::Value;
 
 /// The contract's per-row statistics that exact enumeration determines.
-const STATISTICS: [&str; 7] = [
-    "mean_cos",
-    "q10_cos",
-    "q50_cos",
-    "q90_cos",
-    "frac_obtuse",
-    "mean_sin2",
-    "bound_sin2",
-];
+const STATISTICS: [&str; 7] = cliptheory::batch::analyzer::ROW_STATISTICS;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
