@@ -37,12 +37,18 @@ impl<T: Real> Threshold<T> {
 
 /// The factor `min(1, γ/s)` by which clipping scales a vector of norm `s ≥ 0`
 /// (`1` for `s = 0`, so that `clip(0) = 0`).
+///
+/// Written as the continuous `min(1, γ/s)`, not as a branch on `s > γ`: in
+/// floating point the two are the same number (`γ/s ≥ 1` exactly when
+/// `s ≤ γ`, rounding being monotone), and in
+/// [`Interval`](crate::interval::Interval)s a norm equal to `γ` then needs
+/// no undecidable comparison.
 #[inline]
 pub fn clip_factor<T: Real>(norm_of_v: T, gamma: Threshold<T>) -> T {
-    if norm_of_v > gamma.0 {
-        gamma.0 / norm_of_v
-    } else {
+    if norm_of_v <= T::zero() {
         T::one()
+    } else {
+        (gamma.0 / norm_of_v).min(T::one())
     }
 }
 

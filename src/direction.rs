@@ -175,9 +175,8 @@ impl<T: Real> GradientSet<T> {
     pub fn bias(&self) -> DVector<T> {
         let mut sum = DVector::zeros(self.dim());
         for (g, &s) in self.gradients.iter().zip(&self.norms) {
-            if s > self.gamma.get() {
-                sum.axpy(T::one() - self.gamma.get() / s, g, T::one());
-            }
+            // 1 − min(1, γ/s): 0 outside C, without a branch on s > γ.
+            sum.axpy(T::one() - clip_factor(s, self.gamma), g, T::one());
         }
         sum * (-T::one() / self.n_as_real())
     }
@@ -230,10 +229,7 @@ impl<T: Real> GradientSet<T> {
                     let orthogonal = g
                         .iter()
                         .zip(unit.iter())
-                        .fold(T::zero(), |acc, (&x, &u)| {
-                            let r = x - along * u;
-                            acc + r * r
-                        })
+                        .fold(T::zero(), |acc, (&x, &u)| acc + (x - along * u).powi(2))
                         .sqrt();
                     Angle {
                         cos: (along / s).max(-T::one()).min(T::one()),
@@ -267,9 +263,8 @@ impl<T: Real> GradientSet<T> {
         let mut clipped_excess_cos = T::zero();
         for (&s, angle) in self.norms.iter().zip(angles) {
             weighted_cos += s.min(gamma) * angle.cos;
-            if s > gamma {
-                clipped_excess_cos += (s - gamma) * angle.cos;
-            }
+            // (s − γ)₊ cos θ_i: 0 outside C, without a branch on s > γ.
+            clipped_excess_cos += excess(s, self.gamma) * angle.cos;
         }
         Decomposition {
             d_dot_g: dot(&self.clipped_direction(), &self.mean),

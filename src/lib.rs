@@ -46,9 +46,11 @@
 // The layers, each using only those above it in this list (no cycles):
 //
 // numeric base: the scalar type, errors, special functions, randomness,
-// progress reporting, comparisons with tolerances, the clipping operator.
+// progress reporting, comparisons with tolerances, the clipping operator,
+// interval arithmetic.
 pub mod clipping;
 pub mod error;
+pub mod interval;
 pub mod progress;
 pub mod random;
 pub mod real;

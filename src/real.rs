@@ -23,6 +23,21 @@ pub trait Real:
 
     /// Widens to `f64` (exact for `f32` and `f64`).
     fn to_f64_lossless(self) -> f64;
+
+    /// The Euclidean norm `sqrt(Σ_k v_k²)` ([`norm`] calls it). The default
+    /// is the float algorithm that neither overflows nor underflows;
+    /// [`Interval`](crate::interval::Interval) encloses the exact real norm.
+    #[inline]
+    fn euclidean_norm(v: &DVector<Self>) -> Self {
+        float_norm(v)
+    }
+
+    /// `a < b` when it only chooses between two formulas equal in exact
+    /// arithmetic (see [`crate::interval::accuracy_lt`]); for floats, `a < b`.
+    #[inline]
+    fn accuracy_lt(a: Self, b: Self) -> bool {
+        a < b
+    }
 }
 
 impl Real for f64 {
@@ -85,11 +100,18 @@ pub fn axpy_slices<T: Real>(s: T, x: &[T], y: &mut [T]) {
     }
 }
 
+/// Euclidean norm `‖v‖ = sqrt(Σ_k v_k²)`, by [`Real::euclidean_norm`]
+/// (for floats, [`float_norm`]).
+#[inline]
+pub fn norm<T: Real>(v: &DVector<T>) -> T {
+    T::euclidean_norm(v)
+}
+
 /// Euclidean norm `‖v‖ = sqrt(Σ_k v_k²)` that neither overflows nor
 /// underflows where the result is representable: the plain sum of squares
 /// when it is safely inside the normal range, else the classic `nrm2`
 /// scaling `‖v‖ = m · sqrt(Σ (v_k/m)²)`, `m = max |v_k|`.
-pub fn norm<T: Real>(v: &DVector<T>) -> T {
+pub fn float_norm<T: Real>(v: &DVector<T>) -> T {
     let squares = v.iter().fold(T::zero(), |s, &x| s + x * x);
     // Below min_positive/ε the sum may have lost digits to subnormals.
     if squares.is_finite()

@@ -155,6 +155,18 @@ impl<T: Real> Comparison<T> {
         }
     }
 
+    /// The unscaled signed margin, whose sign is the slack's: `rhs − lhs`
+    /// for `≤`, `lhs − rhs` for `≥`, `−|lhs − rhs|` for `=`. Evaluated in
+    /// [`Interval`](crate::interval::Interval)s it encloses the exact margin
+    /// (the certified verdicts read its sign).
+    pub fn margin(&self) -> T {
+        match self.relation {
+            Relation::AtMost => self.rhs - self.lhs,
+            Relation::AtLeast => self.lhs - self.rhs,
+            Relation::Equal => -(self.lhs - self.rhs).abs(),
+        }
+    }
+
     /// Whether the stated comparison is refuted beyond rounding, for a case
     /// with `terms = n + dim`.
     pub fn is_refuted(&self, terms: usize) -> bool {

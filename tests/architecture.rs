@@ -12,6 +12,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
         "numeric base",
         &[
             "real",
+            "interval",
             "error",
             "special",
             "random",

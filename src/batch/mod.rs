@@ -45,7 +45,9 @@ pub fn batch_angle<T: Real>(
             sin: T::one(),
         };
     }
-    let shorter = if norm(deviation) < batch_norm {
+    // Both have the same part orthogonal to g in exact arithmetic: an
+    // accuracy choice (Real::accuracy_lt), not a branch of the mathematics.
+    let shorter = if T::accuracy_lt(norm(deviation), batch_norm) {
         deviation
     } else {
         batch_mean
@@ -91,7 +93,9 @@ impl<T: Real> CompensatedSum<T> {
     /// Adds `x`.
     pub fn add(&mut self, x: T) {
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
+        // Which rounding error to recover is an accuracy choice: both
+        // corrections are exactly 0 in real arithmetic (Real::accuracy_lt).
+        if !T::accuracy_lt(self.sum.abs(), x.abs()) {
             self.compensation += (self.sum - t) + x;
         } else {
             self.compensation += (x - t) + self.sum;
