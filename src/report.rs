@@ -4,8 +4,10 @@
 //!
 //! `check` draws seeded random cases for every statement of the
 //! [registry](crate::statements::Registry), evaluates each in `f64` and
-//! `f32`, evaluates the statement's witnesses, and checks that the
-//! strengthened form of the statement is refuted (the check has teeth). Its
+//! `f32`, evaluates the statement's witnesses, checks that the
+//! strengthened form of the statement is refuted (the check has teeth), and
+//! certifies every applicable case and witness in interval arithmetic
+//! ([`Statement::certify`]). Its
 //! JSON keys follow the contract in `docs/instance-format.md`.
 
 use serde::Serialize;
@@ -13,10 +15,17 @@ use serde::Serialize;
 use crate::direction::GradientsAt;
 use crate::error::Result;
 use crate::instance::Instance;
-use crate::statements::{Checked, Evaluation, Expectation, Registry, Statement};
+use crate::statements::{Certainty, Checked, Evaluation, Expectation, Registry, Statement};
 
 /// Default number of random cases per statement and float type.
 pub const DEFAULT_CASES: usize = 2000;
+
+/// Default number of random cases per statement that `check` also
+/// certifies in interval arithmetic (the first ones drawn; the witnesses
+/// are always certified). Interval evaluation costs about ten times the
+/// `f64` one; 500 cases keep the report's run time within a few seconds of
+/// the uncertified one.
+pub const DEFAULT_CERTIFIED_CASES: usize = 500;
 
 /// Default seed of `cliptheory check`.
 pub const DEFAULT_SEED: u64 = 20210318;
@@ -71,6 +80,15 @@ pub struct CheckRow {
     pub tolerance_used: f64,
     /// Whether the strengthened statement was refuted by the same cases.
     pub strengthened_refuted: bool,
+    /// Certified verdicts (interval arithmetic, inputs taken as exact
+    /// reals) on the random cases counted in `cases`.
+    pub certified: CertifiedCounts,
+    /// The same on the statement's witnesses.
+    pub certified_witnesses: CertifiedCounts,
+    /// For statements the theory refutes: where the certified violations
+    /// come from (`"cases"`, `"witnesses"`, `"cases+witnesses"`; `null`
+    /// when none was certified, or for statements that must hold).
+    pub certified_by: Option<&'static str>,
     /// The verdict.
     pub verdict: Verdict,
     /// Where the statement is proved.
@@ -84,9 +102,62 @@ pub struct CheckRow {
 }
 
 impl CheckRow {
-    /// Whether this row makes `check` fail: a lemma that should hold does not.
+    /// Whether this row makes `check` fail: a lemma that should hold does
+    /// not, in floating point beyond the tolerance or certified in interval
+    /// arithmetic.
     pub fn is_failure(&self) -> bool {
-        self.verdict == Verdict::Counterexample && self.expectation.must_hold()
+        self.expectation.must_hold()
+            && (self.verdict == Verdict::Counterexample
+                || self.certified.violation > 0
+                || self.certified_witnesses.violation > 0)
+    }
+}
+
+/// Counts of cases by certified verdict ([`Certainty`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CertifiedCounts {
+    /// Cases on which the statement is certified to hold.
+    pub hold: usize,
+    /// Cases certified to violate it.
+    pub violation: usize,
+    /// Cases on which nothing was proved (`undecided_tight +
+    /// undecided_branch`).
+    pub undecided: usize,
+    /// Of those, cases whose branches were all decided but where an
+    /// enclosure of `rhs − lhs` contains 0 (exact equality, or a margin
+    /// below the enclosure's width).
+    pub undecided_tight: usize,
+    /// Of those, cases where a comparison the code branches on overlapped,
+    /// or an unsupported function (`exp`, `ln`, …) was needed.
+    pub undecided_branch: usize,
+}
+
+impl CertifiedCounts {
+    /// Counts one certified verdict.
+    pub fn record(&mut self, certainty: Certainty) {
+        match certainty {
+            Certainty::Hold => self.hold += 1,
+            Certainty::Violation => self.violation += 1,
+            Certainty::UndecidedTight => {
+                self.undecided += 1;
+                self.undecided_tight += 1;
+            }
+            Certainty::UndecidedBranch => {
+                self.undecided += 1;
+                self.undecided_branch += 1;
+            }
+        }
+    }
+
+    /// Certifies `statement` on `case` and counts the verdict (a case whose
+    /// hypotheses are decidedly false in the reals counts as undecided: the
+    /// floating-point check counted it as applicable).
+    pub fn certify(&mut self, statement: &Statement, case: &Instance<f64>) {
+        self.record(
+            statement
+                .certify(case)
+                .map_or(Certainty::UndecidedBranch, |c| c.certainty),
+        );
     }
 }
 
@@ -119,28 +190,60 @@ impl Worst {
     }
 }
 
-fn evaluate_as<T: Checked>(statement: &Statement, case: &Instance<f64>, worst: &mut Worst) {
+/// Evaluates in `T` and records; whether the statement applied.
+fn evaluate_as<T: Checked>(statement: &Statement, case: &Instance<f64>, worst: &mut Worst) -> bool {
     let Ok(instance) = case.cast::<T>() else {
-        return;
+        return false;
     };
     if let Ok(Some(evaluation)) = statement.evaluate(&instance) {
         worst.record(&evaluation, case);
+        true
+    } else {
+        false
     }
 }
 
 /// Runs one statement on `cases` random cases (both float types) and its
-/// witnesses.
+/// witnesses, certifying the first [`DEFAULT_CERTIFIED_CASES`] applicable
+/// cases and every witness.
 pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckRow {
+    check_statement_certifying(statement, cases, seed, DEFAULT_CERTIFIED_CASES)
+}
+
+/// [`check_statement`], certifying the first `certify` applicable cases.
+pub fn check_statement_certifying(
+    statement: &Statement,
+    cases: usize,
+    seed: u64,
+    certify: usize,
+) -> CheckRow {
     let mut in_f64 = Worst::default();
     let mut in_f32 = Worst::default();
+    let mut certified = CertifiedCounts::default();
     for case in statement.draw_cases(cases, seed) {
-        evaluate_as::<f64>(statement, &case, &mut in_f64);
+        let certified_so_far = certified.hold + certified.violation + certified.undecided;
+        if evaluate_as::<f64>(statement, &case, &mut in_f64) && certified_so_far < certify {
+            certified.certify(statement, &case);
+        }
         evaluate_as::<f32>(statement, &case, &mut in_f32);
     }
     let mut witnesses = Worst::default();
+    let mut certified_witnesses = CertifiedCounts::default();
     for witness in (statement.witnesses)() {
-        evaluate_as::<f64>(statement, &witness.instance, &mut witnesses);
+        if evaluate_as::<f64>(statement, &witness.instance, &mut witnesses) {
+            certified_witnesses.certify(statement, &witness.instance);
+        }
     }
+    let certified_by = match (
+        statement.expectation.must_hold(),
+        certified.violation > 0,
+        certified_witnesses.violation > 0,
+    ) {
+        (true, _, _) | (false, false, false) => None,
+        (false, true, false) => Some("cases"),
+        (false, false, true) => Some("witnesses"),
+        (false, true, true) => Some("cases+witnesses"),
+    };
     let witness_slack = match statement.expectation {
         Expectation::Holds | Expectation::Proved => (statement.witnesses)()
             .iter()
@@ -170,6 +273,9 @@ pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckR
         witness_slack,
         tolerance_used: in_f64.tolerance_used.max(in_f32.tolerance_used),
         strengthened_refuted: in_f64.strengthened_refuted || in_f32.strengthened_refuted,
+        certified,
+        certified_witnesses,
+        certified_by,
         verdict,
         document: statement.document(),
         counterexample: refuted.map(|(_, case)| case),
@@ -184,6 +290,9 @@ pub struct CheckReport {
     pub seed: u64,
     /// Cases drawn per statement and float type.
     pub cases_per_statement: usize,
+    /// At most this many applicable cases per statement were certified in
+    /// interval arithmetic (the first drawn).
+    pub certified_cases_per_statement: usize,
     /// One row per statement, in spec order.
     pub rows: Vec<CheckRow>,
     /// Certified `L0` against the sampled lower bound, per instance family
@@ -202,8 +311,20 @@ impl CheckReport {
 }
 
 /// Runs `check` on the statements of `registry` whose ids are in `only`
-/// (all when empty).
+/// (all when empty), certifying [`DEFAULT_CERTIFIED_CASES`] cases each.
 pub fn check(registry: &Registry, cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
+    check_certifying(registry, cases, seed, only, DEFAULT_CERTIFIED_CASES)
+}
+
+/// [`check`], certifying the first `certify` applicable cases of each
+/// statement in interval arithmetic (`0`: only the witnesses).
+pub fn check_certifying(
+    registry: &Registry,
+    cases: usize,
+    seed: u64,
+    only: &[String],
+    certify: usize,
+) -> Result<CheckReport> {
     let selected: Vec<&Statement> = if only.is_empty() {
         registry.iter().collect()
     } else {
@@ -219,9 +340,10 @@ pub fn check(registry: &Registry, cases: usize, seed: u64, only: &[String]) -> R
     Ok(CheckReport {
         seed,
         cases_per_statement: cases,
+        certified_cases_per_statement: certify.min(cases),
         rows: selected
             .iter()
-            .map(|s| check_statement(s, cases, seed))
+            .map(|s| check_statement_certifying(s, cases, seed, certify))
             .collect(),
         certification,
     })
@@ -240,6 +362,12 @@ pub struct ReplayRow {
     pub slack_f32: Option<f64>,
     /// The tightest comparison's label.
     pub worst_part: &'static str,
+    /// Enclosure `[lo, hi]` of the smallest slack with the instance's
+    /// numbers taken as exact reals (`null` when a branch was undecided).
+    pub enclosure: Option<[f64; 2]>,
+    /// The certified verdict at the instance (`hold`, `violation`,
+    /// `undecided-branch`, `undecided-tight`).
+    pub certified: Certainty,
     /// `holds`, `counterexample` or `expected-counterexample`.
     pub verdict: Verdict,
 }
@@ -309,12 +437,15 @@ pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
             (true, Expectation::Fails) => Verdict::ExpectedCounterexample,
             (true, _) => Verdict::Counterexample,
         };
+        let certified = statement.certify(instance);
         rows.push(ReplayRow {
             id: statement.id,
             statement: statement.summary,
             slack: evaluation.slack(),
             slack_f32,
             worst_part: evaluation.worst().label,
+            enclosure: certified.and_then(|c| c.enclosure).map(|(lo, hi)| [lo, hi]),
+            certified: certified.map_or(Certainty::UndecidedBranch, |c| c.certainty),
             verdict,
         });
     }

@@ -5,7 +5,9 @@
 //! `cliptheory` library.
 //!
 //! Exit status: 0 when everything checked held, 1 when a statement that
-//! should hold was refuted, 2 for bad input or a failed evaluation.
+//! should hold was refuted (in floating point beyond the tolerance, or
+//! certified in interval arithmetic), 2 for bad input or a failed
+//! evaluation.
 
 use cliptheory_cli::{angles, certify, progress, run, tables};
 
@@ -16,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 use cliptheory::explorer::{explore_with, ExploreOptions, MAX_RESTARTS};
 use cliptheory::instance::Instance;
-use cliptheory::report::{self, DEFAULT_CASES, DEFAULT_SEED};
+use cliptheory::report::{self, DEFAULT_CASES, DEFAULT_CERTIFIED_CASES, DEFAULT_SEED};
 use cliptheory::statements::Registry;
 
 /// Machine checks for gradient clipping in incremental gradient methods.
@@ -46,6 +48,10 @@ enum Command {
         /// Save the worst counterexample of each refuted statement into this folder.
         #[arg(long, value_name = "DIR")]
         save_counterexamples: Option<PathBuf>,
+        /// Certify the first N applicable cases of each statement in interval
+        /// arithmetic (witnesses are always certified; 0: witnesses only).
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_CERTIFIED_CASES)]
+        certify: usize,
     },
     /// Evaluate every applicable statement at one instance's start point.
     Replay {
@@ -101,8 +107,9 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             only,
             json,
             save_counterexamples,
+            certify,
         } => {
-            let report = report::check(&registry, cases, seed, &only)?;
+            let report = report::check_certifying(&registry, cases, seed, &only, certify)?;
             if json {
                 println!("{}", to_json(&report));
             } else {

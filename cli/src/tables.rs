@@ -32,7 +32,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
         tolerance::<f32>(96),
     );
     out.push_str(&format!(
-        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
+        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>16}  {}\n",
         "id",
         "statement",
         "cases",
@@ -41,11 +41,12 @@ pub fn render_check_table(report: &CheckReport) -> String {
         "tol used",
         "witness",
         "teeth",
+        "certified",
         "verdict"
     ));
     for row in &report.rows {
         out.push_str(&format!(
-            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
+            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>16}  {}\n",
             row.id,
             fit(row.statement, 52),
             row.cases,
@@ -62,6 +63,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
             } else {
                 "no"
             },
+            format_certified(row),
             row.verdict.label(),
         ));
     }
@@ -91,12 +93,29 @@ pub fn render_check_table(report: &CheckReport) -> String {
             failures.join(", ")
         ));
     }
+    out.push_str(&format!(
+        "certified: hold/violation/undecided over the first {} applicable cases, proved in interval arithmetic with\n\
+         the inputs taken as exact reals (`--json` splits undecided into tight — an enclosure contains 0, as at exact\n\
+         equality — and branch); +Nw: N known counterexamples (witnesses) certified as violations too.\n",
+        report.certified_cases_per_statement
+    ));
     out.push_str(
         "tol used: the largest share of the rounding tolerance 8 (n + dim) ε a case that held used up;\n\
          witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
          teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases.\n",
     );
     out
+}
+
+/// `hold/violation/undecided` of the certified cases, with `+Nw` for
+/// witnesses certified as violations (statements the theory refutes).
+fn format_certified(row: &cliptheory::report::CheckRow) -> String {
+    let c = &row.certified;
+    let mut text = format!("{}/{}/{}", c.hold, c.violation, c.undecided);
+    if !row.expectation.must_hold() && row.certified_witnesses.violation > 0 {
+        text.push_str(&format!(" +{}w", row.certified_witnesses.violation));
+    }
+    text
 }
 
 /// A replay as a plain-text table.
@@ -114,19 +133,29 @@ pub fn render_replay_table(replay: &Replay) -> String {
         "the clipped direction is orthogonal to ∇f at x0 (no first-order progress)\n\n"
     });
     out.push_str(&format!(
-        "{:<8} {:<52} {:>10} {:>10}  {}\n",
-        "id", "statement", "slack", "slack f32", "verdict"
+        "{:<8} {:<52} {:>10} {:>10} {:>27}  {:<32}  {}\n",
+        "id", "statement", "slack", "slack f32", "exact slack ∈", "certified", "verdict"
     ));
     for row in &replay.rows {
         out.push_str(&format!(
-            "{:<8} {} {:>10} {:>10}  {}\n",
+            "{:<8} {} {:>10} {:>10} {:>27}  {:<32}  {}\n",
             row.id,
             fit(row.statement, 52),
             format_slack(Some(row.slack)),
             format_slack(row.slack_f32),
+            row.enclosure.map_or_else(
+                || "—".to_string(),
+                |[lo, hi]| format!("[{:+.4e}, {:+.4e}]", lo + 0.0, hi + 0.0)
+            ),
+            row.certified.label(),
             row.verdict.label()
         ));
     }
+    out.push_str(
+        "\nexact slack ∈: enclosure of the smallest slack with the instance's numbers taken as exact reals\n\
+         (interval arithmetic, outward rounding); certified counterexample: the enclosure of rhs − lhs is\n\
+         entirely negative, so the statement fails on this instance in real arithmetic, not only in floating point.\n",
+    );
     out
 }
 

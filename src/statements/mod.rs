@@ -23,6 +23,7 @@ use proptest::strategy::BoxedStrategy;
 
 use crate::error::{Error, Result};
 use crate::instance::Instance;
+use crate::interval::Interval;
 use crate::real::Real;
 use crate::tolerance::{falls_below, tolerance, Comparison};
 
@@ -76,6 +77,9 @@ pub struct Statement {
     pub evaluate_f64: Evaluator<f64>,
     /// The evaluator in `f32`.
     pub evaluate_f32: Evaluator<f32>,
+    /// The evaluator in [`Interval`]s (the same generic function), for
+    /// certified verdicts ([`Statement::certify`]).
+    pub evaluate_interval: Evaluator<Interval>,
     /// The random cases the statement is checked on.
     pub generator: fn() -> BoxedStrategy<Instance<f64>>,
     /// Tightness witnesses (for [`Expectation::Holds`] and
@@ -110,6 +114,61 @@ impl Checked for f32 {
     fn evaluator(statement: &Statement) -> Evaluator<f32> {
         statement.evaluate_f32
     }
+}
+
+impl Checked for Interval {
+    fn evaluator(statement: &Statement) -> Evaluator<Interval> {
+        statement.evaluate_interval
+    }
+}
+
+/// What interval arithmetic proves about a statement on one case
+/// (`theorems/README.md`, "Certified verdicts").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Certainty {
+    /// Every comparison's `rhs − lhs` is enclosed in `[0, ∞)`: the
+    /// statement holds on this case in real arithmetic.
+    Hold,
+    /// Some comparison's `rhs − lhs` is enclosed in `(−∞, 0)`: the case
+    /// violates the statement in real arithmetic.
+    Violation,
+    /// A comparison the code branches on could not be decided, or an
+    /// unsupported function was used: nothing is proved.
+    UndecidedBranch,
+    /// Every branch was decided, but some enclosure of `rhs − lhs` contains
+    /// 0 and none lies below it (exact equality, or a margin below the
+    /// enclosure's width).
+    UndecidedTight,
+}
+
+impl Certainty {
+    /// Whether nothing was proved.
+    pub fn is_undecided(self) -> bool {
+        matches!(self, Certainty::UndecidedBranch | Certainty::UndecidedTight)
+    }
+
+    /// The words `replay` prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Certainty::Hold => "certified to hold",
+            Certainty::Violation => "certified counterexample",
+            Certainty::UndecidedBranch => "undecided (branch)",
+            Certainty::UndecidedTight => "undecided (enclosure contains 0)",
+        }
+    }
+}
+
+/// A statement's certified verdict on one case, with the enclosure of its
+/// smallest slack.
+#[derive(Clone, Copy, Debug)]
+pub struct Certified {
+    /// The verdict.
+    pub certainty: Certainty,
+    /// Enclosure `[lo, hi]` of the smallest signed relative slack over the
+    /// comparisons (`None` when a branch was undecided: the intervals then
+    /// enclose nothing in particular).
+    pub enclosure: Option<(f64, f64)>,
 }
 
 /// A statement's comparisons at one instance, with the size that sets the
@@ -173,6 +232,47 @@ impl Statement {
                 comparisons,
                 terms: instance.n() + instance.dim(),
             }))
+    }
+
+    /// Certifies the statement on `instance`, its `f64` inputs taken as
+    /// exact reals: evaluates it in [`Interval`]s and reads the sign of the
+    /// enclosure of every comparison's `rhs − lhs`. `None` when its
+    /// hypotheses are decidedly false there (the statement does not apply).
+    pub fn certify(&self, instance: &Instance<f64>) -> Option<Certified> {
+        let undecided = Some(Certified {
+            certainty: Certainty::UndecidedBranch,
+            enclosure: None,
+        });
+        let Ok(exact) = instance.cast::<Interval>() else {
+            return undecided;
+        };
+        let evaluation = match crate::interval::decided(|| self.evaluate(&exact)) {
+            Some(Ok(Some(evaluation))) => evaluation,
+            Some(Ok(None)) => return None,
+            _ => return undecided,
+        };
+        let Some((margins, slack)) = crate::interval::decided(|| {
+            let margins: Vec<Interval> =
+                evaluation.comparisons.iter().map(|c| c.margin()).collect();
+            let slack = evaluation.comparisons.iter().map(|c| c.slack).fold(
+                <Interval as num_traits::Float>::infinity(),
+                num_traits::Float::min,
+            );
+            (margins, slack)
+        }) else {
+            return undecided;
+        };
+        let certainty = if margins.iter().any(|m| m.is_negative()) {
+            Certainty::Violation
+        } else if margins.iter().all(|m| m.is_nonnegative()) {
+            Certainty::Hold
+        } else {
+            Certainty::UndecidedTight
+        };
+        Some(Certified {
+            certainty,
+            enclosure: Some((slack.lo(), slack.hi())),
+        })
     }
 
     /// The spec group of the id: `"BIAS"` for `"BIAS-2"`.
@@ -307,7 +407,8 @@ pub fn find(id: &str) -> Result<&'static Statement> {
 }
 
 /// Wraps a pointwise check `fn(&GradientSet<T>) -> Option<Vec<Comparison<T>>>`
-/// into the two [`Evaluator`]s: gradients are taken at the instance's `x0`.
+/// into the three [`Evaluator`]s (`f64`, `f32`, [`Interval`]): gradients are
+/// taken at the instance's `x0`.
 #[macro_export]
 macro_rules! pointwise {
     ($check:ident) => {{
@@ -320,6 +421,8 @@ macro_rules! pointwise {
         (
             evaluate::<f64> as $crate::statements::Evaluator<f64>,
             evaluate::<f32> as $crate::statements::Evaluator<f32>,
+            evaluate::<$crate::interval::Interval>
+                as $crate::statements::Evaluator<$crate::interval::Interval>,
         )
     }};
 }
@@ -336,13 +439,14 @@ macro_rules! pointwise {
 #[macro_export]
 macro_rules! statement {
     ($id:literal, $summary:literal, $expectation:ident, $check:ident, $generator:path, $witnesses:expr) => {{
-        let (evaluate_f64, evaluate_f32) = $crate::pointwise!($check);
+        let (evaluate_f64, evaluate_f32, evaluate_interval) = $crate::pointwise!($check);
         $crate::statements::Statement {
             id: $id,
             summary: $summary,
             expectation: $crate::statements::Expectation::$expectation,
             evaluate_f64,
             evaluate_f32,
+            evaluate_interval,
             generator: $generator,
             witnesses: $witnesses,
         }
@@ -351,7 +455,8 @@ macro_rules! statement {
 
 /// Builds a [`Statement`] from an instance-level check written once,
 /// generic over the float type (`fn check<T: Real>(&Instance<T>) ->
-/// Result<Option<Vec<Comparison<T>>>>`), instantiated for `f64` and `f32`:
+/// Result<Option<Vec<Comparison<T>>>>`), instantiated for `f64`, `f32` and
+/// [`Interval`]:
 ///
 /// ```text
 /// instance_statement!("CONJ-3", "…", Fails, conj_3, conj_3_case, conj_3_counterexamples)
@@ -365,6 +470,7 @@ macro_rules! instance_statement {
             expectation: $crate::statements::Expectation::$expectation,
             evaluate_f64: $check::<f64>,
             evaluate_f32: $check::<f32>,
+            evaluate_interval: $check::<$crate::interval::Interval>,
             generator: $generator,
             witnesses: $witnesses,
         }
