@@ -69,7 +69,22 @@ fn desc_5_replay_reports_ascent() {
             .find(|r| r["id"] == "DESC-5")
             .expect("DESC-5 row");
         assert_eq!(row["verdict"], "expected-counterexample");
+        // certified: the enclosure of the exact slack is entirely negative
+        assert_eq!(row["certified"], "violation", "{name}");
+        let enclosure = row["enclosure"].as_array().expect("an enclosure");
+        assert!(enclosure[0].as_f64().unwrap() <= enclosure[1].as_f64().unwrap());
+        assert!(
+            enclosure[1].as_f64().unwrap() < 0.0,
+            "{name}: {enclosure:?}"
+        );
         for row in replay["rows"].as_array().unwrap() {
+            if row["verdict"] != "expected-counterexample" {
+                assert_ne!(
+                    row["certified"], "violation",
+                    "{name}: {} certified false",
+                    row["id"]
+                );
+            }
             assert!(row["slack"].is_number() && row["verdict"].is_string());
             assert_ne!(
                 row["verdict"], "counterexample",
@@ -79,7 +94,9 @@ fn desc_5_replay_reports_ascent() {
         }
     }
     let table = cliptheory(&["replay", &fixture("desc_5_spec_30_1_1.json")]);
-    assert!(String::from_utf8_lossy(&table.stdout).contains("ASCENT"));
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("ASCENT"));
+    assert!(table.contains("certified counterexample"), "{table}");
 }
 
 #[test]
@@ -132,9 +149,25 @@ fn check_json_has_the_contract_keys_and_every_registered_id() {
             "bad verdict {}",
             row["verdict"]
         );
+        let certified = &row["certified"];
+        let count = |key: &str| {
+            certified[key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{key}: {row}"))
+        };
+        assert_eq!(
+            count("hold") + count("violation") + count("undecided"),
+            row["cases"].as_u64().unwrap(),
+            "{row}"
+        );
+        assert_eq!(
+            count("undecided"),
+            count("undecided_tight") + count("undecided_branch")
+        );
     }
     let desc_5 = rows.iter().find(|r| r["id"] == "DESC-5").unwrap();
     assert_eq!(desc_5["verdict"], "expected-counterexample");
+    assert!(desc_5["certified_witnesses"]["violation"].as_u64().unwrap() >= 3);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod common;
 mod angles;
 mod batch;
 mod bias;
+mod certified;
 mod clip;
 mod conj;
 mod desc;
