@@ -746,7 +746,7 @@ impl Float for Interval {
         let magnitude = self.abs();
         let mut even = Self::one();
         for _ in 0..(n - n % 2) {
-            even = even * magnitude;
+            even *= magnitude;
         }
         if n % 2 == 0 {
             even
