@@ -39,7 +39,10 @@
 //! - [`incremental`]: the clipped incremental gradient engine, and
 //!   [`convergence`] for the IG bounds on its trace.
 //!
-//! The numeric core is generic over [`Real`] (`f32`, `f64`).
+//! The numeric core is generic over [`Real`] (`f32`, `f64`, and
+//! [`interval::Interval`], in which `check` and `replay` certify verdicts:
+//! the case's numbers taken as exact reals, the sign of every `rhs − lhs`
+//! proved by outward-rounded interval arithmetic).
 
 #![warn(missing_docs)]
 

@@ -1,7 +1,8 @@
 //! The scalar type of the numeric core.
 //!
 //! Everything numeric in this crate is written once, generic over [`Real`],
-//! and instantiated for `f32` and `f64`. [`Real`] is a `num_traits::Float`
+//! and instantiated for `f32` and `f64` (and for
+//! [`Interval`](crate::interval::Interval), to certify verdicts). [`Real`] is a `num_traits::Float`
 //! that `nalgebra` can store and multiply; it deliberately does *not* require
 //! `nalgebra::RealField`, whose methods (`sqrt`, `abs`, ...) would collide
 //! with `Float`'s at every call site.
@@ -11,7 +12,8 @@ use core::fmt::{Debug, Display, LowerExp};
 use nalgebra::DVector;
 use num_traits::{Float, NumAssign};
 
-/// A floating-point scalar the lemmas are checked in (`f32` and `f64`).
+/// A scalar the lemmas are checked in: `f32`, `f64`, or an
+/// [`Interval`](crate::interval::Interval) of reals (certified verdicts).
 pub trait Real:
     Float + NumAssign + nalgebra::Scalar + Debug + Display + LowerExp + Send + Sync + 'static
 {
