@@ -32,7 +32,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
         tolerance::<f32>(96),
     );
     out.push_str(&format!(
-        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>16}  {}\n",
+        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>22}  {}\n",
         "id",
         "statement",
         "cases",
@@ -46,7 +46,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
     ));
     for row in &report.rows {
         out.push_str(&format!(
-            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>16}  {}\n",
+            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>22}  {}\n",
             row.id,
             fit(row.statement, 52),
             row.cases,
@@ -95,8 +95,8 @@ pub fn render_check_table(report: &CheckReport) -> String {
     }
     out.push_str(&format!(
         "certified: hold/violation/undecided over the first {} applicable cases, proved in interval arithmetic with\n\
-         the inputs taken as exact reals (`--json` splits undecided into tight — an enclosure contains 0, as at exact\n\
-         equality — and branch); +Nw: N known counterexamples (witnesses) certified as violations too.\n",
+         the inputs taken as exact reals; tN: N of the undecided are tight (an enclosure of rhs − lhs contains 0, as at\n\
+         exact equality), the others met an undecidable branch or exp/ln; +Nw: N known counterexamples certified too.\n",
         report.certified_cases_per_statement
     ));
     out.push_str(
@@ -112,6 +112,9 @@ pub fn render_check_table(report: &CheckReport) -> String {
 fn format_certified(row: &cliptheory::report::CheckRow) -> String {
     let c = &row.certified;
     let mut text = format!("{}/{}/{}", c.hold, c.violation, c.undecided);
+    if c.undecided_tight > 0 {
+        text.push_str(&format!(" t{}", c.undecided_tight));
+    }
     if !row.expectation.must_hold() && row.certified_witnesses.violation > 0 {
         text.push_str(&format!(" +{}w", row.certified_witnesses.violation));
     }
