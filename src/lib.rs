@@ -49,6 +49,7 @@
 // progress reporting, comparisons with tolerances, the clipping operator.
 pub mod clipping;
 pub mod error;
+pub mod files;
 pub mod progress;
 pub mod random;
 pub mod real;

@@ -35,6 +35,8 @@ pub enum Verdict {
     NoCounterexampleWithinBudget,
     /// Settled by a proof in `theorems/`.
     Proved,
+    /// The statement could not be evaluated (bad input, overflow).
+    EvaluationFailed,
 }
 
 impl Verdict {
@@ -46,6 +48,7 @@ impl Verdict {
             Verdict::ExpectedCounterexample => "counterexample (expected)",
             Verdict::NoCounterexampleWithinBudget => "no counterexample within budget",
             Verdict::Proved => "proved",
+            Verdict::EvaluationFailed => "evaluation failed",
         }
     }
 }
@@ -81,17 +84,29 @@ pub struct CheckRow {
     /// What the theory expects of the statement.
     #[serde(skip)]
     pub expectation: Expectation,
+    /// Cases (of both float types, and witnesses) whose evaluation failed
+    /// with an error; a failed evaluation fails `check`.
+    pub evaluation_errors: usize,
+    /// The first such error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
 }
 
 impl CheckRow {
-    /// Whether this row makes `check` fail: a lemma that should hold does not.
+    /// Whether this row makes `check` fail: a lemma that should hold does
+    /// not, or an evaluation failed.
     pub fn is_failure(&self) -> bool {
-        self.verdict == Verdict::Counterexample && self.expectation.must_hold()
+        (self.verdict == Verdict::Counterexample && self.expectation.must_hold())
+            || self.evaluation_errors > 0
     }
 }
 
 #[derive(Default)]
 struct Worst {
+    /// Cases whose evaluation failed (an error, not "not applicable"), with
+    /// the first message.
+    errors: usize,
+    first_error: Option<String>,
     slack: Option<f64>,
     refuted: Option<(f64, Instance<f64>)>,
     strengthened_refuted: bool,
@@ -123,8 +138,15 @@ fn evaluate_as<T: Checked>(statement: &Statement, case: &Instance<f64>, worst: &
     let Ok(instance) = case.cast::<T>() else {
         return;
     };
-    if let Ok(Some(evaluation)) = statement.evaluate(&instance) {
-        worst.record(&evaluation, case);
+    match statement.evaluate(&instance) {
+        Ok(Some(evaluation)) => worst.record(&evaluation, case),
+        Ok(None) => {}
+        Err(error) => {
+            worst.errors += 1;
+            worst
+                .first_error
+                .get_or_insert_with(|| format!("in {}: {error}", T::NAME));
+        }
     }
 }
 
@@ -174,6 +196,11 @@ pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckR
         document: statement.document(),
         counterexample: refuted.map(|(_, case)| case),
         expectation: statement.expectation,
+        evaluation_errors: in_f64.errors + in_f32.errors + witnesses.errors,
+        first_error: in_f64
+            .first_error
+            .or(in_f32.first_error)
+            .or(witnesses.first_error),
     }
 }
 
@@ -240,8 +267,23 @@ pub struct ReplayRow {
     pub slack_f32: Option<f64>,
     /// The tightest comparison's label.
     pub worst_part: &'static str,
-    /// `holds`, `counterexample` or `expected-counterexample`.
+    /// `holds`, `counterexample`, `expected-counterexample` or
+    /// `evaluation-failed`.
     pub verdict: Verdict,
+    /// Why the evaluation failed (`slack` is then NaN, printed `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the theory expects of the statement.
+    #[serde(skip)]
+    pub expectation: Expectation,
+}
+
+impl ReplayRow {
+    /// Whether this row makes `replay` fail: a statement that should hold
+    /// is refuted here.
+    pub fn is_refutation(&self) -> bool {
+        self.verdict == Verdict::Counterexample && self.expectation.must_hold()
+    }
 }
 
 /// The quantities of the BIAS and DESC lemmas at the instance's `x0`.
@@ -276,6 +318,20 @@ pub struct Replay {
     pub quantities: Quantities,
 }
 
+impl Replay {
+    /// Whether a statement that should hold is refuted at the instance.
+    pub fn has_refutations(&self) -> bool {
+        self.rows.iter().any(ReplayRow::is_refutation)
+    }
+
+    /// Whether some statement could not be evaluated.
+    pub fn has_failed_evaluations(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.verdict == Verdict::EvaluationFailed)
+    }
+}
+
 /// Evaluates every statement that applies to `instance` at its `x0`.
 pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
     let set = instance.gradients_at_start()?;
@@ -297,8 +353,23 @@ pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
     let in_f32 = instance.cast::<f32>().ok();
     let mut rows = Vec::new();
     for statement in registry.iter() {
-        let Some(evaluation) = statement.evaluate(instance)? else {
-            continue;
+        // One statement that cannot be evaluated does not hide the others.
+        let evaluation = match statement.evaluate(instance) {
+            Ok(Some(evaluation)) => evaluation,
+            Ok(None) => continue,
+            Err(error) => {
+                rows.push(ReplayRow {
+                    id: statement.id,
+                    statement: statement.summary,
+                    slack: f64::NAN,
+                    slack_f32: None,
+                    worst_part: "",
+                    verdict: Verdict::EvaluationFailed,
+                    error: Some(error.to_string()),
+                    expectation: statement.expectation,
+                });
+                continue;
+            }
         };
         let slack_f32 = in_f32
             .as_ref()
@@ -316,6 +387,8 @@ pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
             slack_f32,
             worst_part: evaluation.worst().label,
             verdict,
+            error: None,
+            expectation: statement.expectation,
         });
     }
     Ok(Replay { rows, quantities })

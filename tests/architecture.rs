@@ -13,6 +13,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
         &[
             "real",
             "error",
+            "files",
             "special",
             "random",
             "progress",

@@ -71,6 +71,14 @@ pub fn render_check_table(report: &CheckReport) -> String {
         .filter(|r| r.is_failure())
         .map(|r| r.id)
         .collect();
+    for row in report.rows.iter().filter(|r| r.evaluation_errors > 0) {
+        out.push_str(&format!(
+            "{}: {} evaluations failed, first {}\n",
+            row.id,
+            row.evaluation_errors,
+            row.first_error.as_deref().unwrap_or("(no message)")
+        ));
+    }
     if !report.certification.is_empty() {
         out.push_str(&format!(
             "\nCertified (L0, L1) against the sampled lower bound on L0 at the same L1 \
@@ -122,9 +130,12 @@ pub fn render_replay_table(replay: &Replay) -> String {
             "{:<8} {} {:>10} {:>10}  {}\n",
             row.id,
             fit(row.statement, 52),
-            format_slack(Some(row.slack)),
+            format_slack(row.error.is_none().then_some(row.slack)),
             format_slack(row.slack_f32),
-            row.verdict.label()
+            match &row.error {
+                Some(error) => format!("{}: {error}", row.verdict.label()),
+                None => row.verdict.label().to_string(),
+            }
         ));
     }
     out
