@@ -666,10 +666,8 @@ impl Coordinate {
             }
             Atom::Logistic { a } => {
                 self.bounded.0 = add_up(self.bounded.0, mul_up(weight, a.abs()));
-                self.bounded.1 = add_up(
-                    self.bounded.1,
-                    mul_up(weight, div_up(mul_up(*a, *a), 4.0)),
-                );
+                self.bounded.1 =
+                    add_up(self.bounded.1, mul_up(weight, div_up(mul_up(*a, *a), 4.0)));
             }
             Atom::LogCosh { a } => {
                 self.bounded.0 = add_up(self.bounded.0, mul_up(weight, a.abs()));
@@ -705,7 +703,10 @@ impl Coordinate {
     /// the weight `w ≥ 1/n` (`|w − 1/n| ≤ ε/n`).
     fn quadratic_up(&self) -> f64 {
         let (sum, abs, lost) = self.quadratic;
-        add_up(add_up(sum.abs(), lost), add_up(mul_up(3.0 * EPS, abs), 2.0 * ETA))
+        add_up(
+            add_up(sum.abs(), lost),
+            add_up(mul_up(3.0 * EPS, abs), 2.0 * ETA),
+        )
     }
 
     /// The certified pair of `ψ = Σ w φ` on this coordinate; quartic
@@ -749,7 +750,10 @@ impl Coordinate {
         if !(pair.l0.is_finite() && pair.l1.is_finite()) {
             return Err(refuse(
                 indices,
-                format!("coordinate {j}: the constants overflow (L0 = {:e}, L1 = {:e})", pair.l0, pair.l1),
+                format!(
+                    "coordinate {j}: the constants overflow (L0 = {:e}, L1 = {:e})",
+                    pair.l0, pair.l1
+                ),
             ));
         }
         Ok(pair)
@@ -835,10 +839,8 @@ fn mean_symmetric_norm_up(matrices: &[&DMatrix<f64>], dim: usize) -> f64 {
                 ETA
             };
             let e = add_up(error[r + c * dim], error[c + r * dim]);
-            allowance[(r, c)] = add_up(
-                add_up(e, lost.abs()),
-                add_up(n as f64 * lost_bits, halving),
-            );
+            allowance[(r, c)] =
+                add_up(add_up(e, lost.abs()), add_up(n as f64 * lost_bits, halving));
         }
     }
     let norm = symmetric_norm_up(&sym, &allowance);
@@ -928,10 +930,7 @@ fn separable_part(
     }
     let grow = add_up(1.0, defect);
     let shrink = sqrt_down(sub_down(1.0, defect));
-    let pair = Pair::new(
-        mul_up(pair.l0, grow),
-        div_up(mul_up(pair.l1, grow), shrink),
-    );
+    let pair = Pair::new(mul_up(pair.l0, grow), div_up(mul_up(pair.l1, grow), shrink));
     let bounded = coordinates.iter().all(Coordinate::is_bounded).then(|| {
         let m2 = coordinates
             .iter()
@@ -1083,7 +1082,10 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
     // of the k quadratics' Hessians is scaled by k/n afterwards.
     let share = |k: usize| div_up(k as f64, n as f64);
     if !hessians.is_empty() {
-        let norm = mul_up(mean_symmetric_norm_up(&hessians, dim), share(hessians.len()));
+        let norm = mul_up(
+            mean_symmetric_norm_up(&hessians, dim),
+            share(hessians.len()),
+        );
         if !norm.is_finite() {
             return Err(refuse(
                 &quadratic_indices,
@@ -1130,7 +1132,9 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
         if !(l.is_finite() && m.is_finite()) {
             return Err(refuse(
                 &logistic_indices,
-                format!("logistic features: λ_max(Σ a aᵀ)/(4n) = {l:e} or (1/n)Σ‖a‖ = {m:e} overflows"),
+                format!(
+                    "logistic features: λ_max(Σ a aᵀ)/(4n) = {l:e} or (1/n)Σ‖a‖ = {m:e} overflows"
+                ),
             ));
         }
         parts.push(Part {
@@ -1222,7 +1226,9 @@ fn combine(parts: Vec<Part>, all: &[usize]) -> Result<Certificate> {
     let (m, l) = bounded
         .iter()
         .filter_map(|p| p.bounded)
-        .fold((0.0, 0.0), |(m, l), (pm, pl)| (add_up(m, pm), add_up(l, pl)));
+        .fold((0.0, 0.0), |(m, l), (pm, pl)| {
+            (add_up(m, pm), add_up(l, pl))
+        });
     let mut rules: Vec<String> = unbounded.iter().map(|p| p.rule.clone()).collect();
     if !bounded.is_empty() {
         rules.push(format!(
@@ -1241,10 +1247,9 @@ fn combine(parts: Vec<Part>, all: &[usize]) -> Result<Certificate> {
             add_up(only.pair.l0, add_up(l, mul_up(only.pair.l1, m))),
             only.pair.l1,
         ),
-        several if several.iter().all(|p| p.pair.l1 == 0.0) => Pair::new(
-            several.iter().fold(l, |s, p| add_up(s, p.pair.l0)),
-            0.0,
-        ),
+        several if several.iter().all(|p| p.pair.l1 == 0.0) => {
+            Pair::new(several.iter().fold(l, |s, p| add_up(s, p.pair.l0)), 0.0)
+        }
         _ => {
             let mut involved: Vec<usize> =
                 unbounded.iter().flat_map(|p| p.indices.clone()).collect();
