@@ -118,7 +118,7 @@ pub struct Certificate {
 const EPS: f64 = f64::EPSILON;
 /// The smallest positive subnormal: the absolute error of an operation whose
 /// result underflows is below it.
-const ETA: f64 = 4.940_656_458_412_465_4e-324;
+const ETA: f64 = 5e-324;
 
 /// The least `f64` above `x` (`x` itself for `+∞` and NaN). After one
 /// correctly rounded operation (round to nearest), the exact result is at
@@ -146,14 +146,22 @@ fn ups(mut x: f64, k: usize) -> f64 {
     x
 }
 
-/// `a + b` rounded upward (exact when an operand is zero).
+/// Below this magnitude a product, quotient or square root may have lost
+/// bits of its residual to underflow, so the FMA residual (otherwise exact:
+/// the error of `×`, `/`, `√` is representable) no longer proves the
+/// direction of the rounding; the result is then bumped.
+const EXACTNESS_FLOOR: f64 = 1e-290;
+
+/// `a + b` rounded upward (left as computed when TwoSum shows it exact).
 fn add_up(a: f64, b: f64) -> f64 {
-    if a == 0.0 {
-        b
-    } else if b == 0.0 {
-        a
+    let (s, e) = two_sum(a, b);
+    if e == 0.0 && s.is_finite() {
+        s
+    } else if e < 0.0 && s.is_finite() {
+        // a + b = s + e < s: s is already above.
+        s
     } else {
-        next_up(a + b)
+        next_up(s)
     }
 }
 
@@ -162,16 +170,20 @@ fn sub_down(a: f64, b: f64) -> f64 {
     -add_up(-a, b)
 }
 
-/// `a b` rounded upward (exact for a zero or unit operand).
+/// `a b` rounded upward (left as computed when the FMA residual shows the
+/// product was rounded up or exact).
 fn mul_up(a: f64, b: f64) -> f64 {
     if a == 0.0 || b == 0.0 {
-        0.0
-    } else if a == 1.0 {
-        b
-    } else if b == 1.0 {
-        a
+        return 0.0;
+    }
+    if a == 1.0 || b == 1.0 {
+        return a * b;
+    }
+    let p = a * b;
+    if p.is_finite() && p.abs() >= EXACTNESS_FLOOR && a.mul_add(b, -p) <= 0.0 {
+        p
     } else {
-        next_up(a * b)
+        next_up(p)
     }
 }
 
@@ -180,14 +192,25 @@ fn mul_down(a: f64, b: f64) -> f64 {
     -mul_up(-a, b)
 }
 
-/// `a / b` rounded upward.
+/// `a / b` rounded upward (`b > 0`; left as computed when the FMA
+/// residual shows `q b ≥ a`, i.e. `q ≥ a/b`).
 fn div_up(a: f64, b: f64) -> f64 {
     if a == 0.0 {
-        0.0
-    } else if b == 1.0 {
-        a
+        return 0.0;
+    }
+    if b == 1.0 {
+        return a;
+    }
+    let q = a / b;
+    if b > 0.0
+        && q.is_finite()
+        && q.abs() >= EXACTNESS_FLOOR
+        && a.abs() >= EXACTNESS_FLOOR
+        && q.mul_add(b, -a) >= 0.0
+    {
+        q
     } else {
-        next_up(a / b)
+        next_up(q)
     }
 }
 
@@ -196,21 +219,29 @@ fn div_down(a: f64, b: f64) -> f64 {
     -div_up(-a, b)
 }
 
-/// `√a` rounded upward (`a ≥ 0`).
+/// `√a` rounded upward (`a ≥ 0`; left as computed when `s² ≥ a`).
 fn sqrt_up(a: f64) -> f64 {
     if a == 0.0 {
-        0.0
+        return 0.0;
+    }
+    let s = a.sqrt();
+    if s.is_finite() && a >= EXACTNESS_FLOOR && s.mul_add(s, -a) >= 0.0 {
+        s
     } else {
-        next_up(a.sqrt())
+        next_up(s)
     }
 }
 
-/// `√a` rounded downward (`a ≥ 0`).
+/// `√a` rounded downward (`a ≥ 0`; left as computed when `s² ≤ a`).
 fn sqrt_down(a: f64) -> f64 {
     if a <= 0.0 {
-        0.0
+        return 0.0;
+    }
+    let s = a.sqrt();
+    if s.is_finite() && a >= EXACTNESS_FLOOR && s.mul_add(s, -a) <= 0.0 {
+        s
     } else {
-        next_down(a.sqrt()).max(0.0)
+        next_down(s).max(0.0)
     }
 }
 
@@ -316,8 +347,8 @@ fn sum_with_error<'a>(terms: impl Iterator<Item = &'a [f64]>, len: usize) -> (Ve
 /// `|S − m| ≤ allowance` entrywise (`m` symmetric, given exactly in floats).
 ///
 /// `‖S‖ ≤ ‖m‖ + ‖allowance‖_F`; for `‖m‖` the matrix is scaled by a power
-/// of two, `m = V Λ Vᵀ + R` is computed, and `‖m‖ ≤ max|λ| (1 + ‖VᵀV − I‖_F)
-/// + ‖R‖_F`, with `R` and `VᵀV − I` bounded entrywise (computed value plus
+/// of two, `m = V Λ Vᵀ + R` is computed, and
+/// `‖m‖ ≤ max|λ| (1 + ‖VᵀV − I‖_F) + ‖R‖_F`, with `R` and `VᵀV − I` bounded entrywise (computed value plus
 /// `2(dim + 3) ε` times the absolute products); also `‖m‖ ≤ ‖m‖_F`. `∞`
 /// when something is not finite.
 fn symmetric_norm_up(m: &DMatrix<f64>, allowance: &DMatrix<f64>) -> f64 {
@@ -530,8 +561,14 @@ pub fn atom_rate(atom: &Atom<f64>) -> f64 {
 }
 
 /// `4 q / L1²` rounded upward (the quartic's `L0` at weight `q`).
+/// `∞` when `L1²` underflows to zero (no finite bound).
 fn quartic_l0_up(q: f64, l1: f64) -> f64 {
-    div_up(mul_up(4.0, q), mul_down(l1, l1))
+    let square = mul_down(l1, l1);
+    if square > 0.0 {
+        div_up(mul_up(4.0, q), square)
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// The certified pair of `w φ` for one atom `φ` and weight `w > 0`
@@ -747,7 +784,8 @@ impl Coordinate {
         } else {
             Pair::new(add_up(self.quadratic_up(), l), 0.0)
         };
-        if !(pair.l0.is_finite() && pair.l1.is_finite()) {
+        // Never let a NaN or a negative constant through the max rule.
+        if !(pair.l0.is_finite() && pair.l1.is_finite() && pair.l0 >= 0.0 && pair.l1 >= 0.0) {
             return Err(refuse(
                 indices,
                 format!(
@@ -1126,7 +1164,10 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
             abs += a.abs() * a.abs().transpose();
             m = add_up(m, norm_up(a.as_slice()));
         }
-        let allowance = abs * (2.0 * (logistic.len() as f64 + 3.0) * EPS);
+        // Products that underflow lose less than ETA each.
+        let k = 2.0 * (logistic.len() as f64 + 3.0) * EPS;
+        let floor = 2.0 * logistic.len() as f64 * ETA;
+        let allowance = abs.map(|v| add_up(mul_up(k, v), floor));
         let l = div_up(mul_up(symmetric_norm_up(&gram, &allowance), weight), 4.0);
         let m = mul_up(m, weight);
         if !(l.is_finite() && m.is_finite()) {
