@@ -541,11 +541,13 @@ fn smooth_4_cancelling_hessians_do_not_hide_a_wrong_certificate() {
         "wrong certificate not refuted: worst slack {worst:e}"
     );
     assert!(worst < -1e-3, "worst slack {worst:e}");
+    println!("wrong pair {wrong:?}: worst slack {worst:e}");
     // The old scale at the crossing: L1 (1/n) Σ‖∇f_i‖ ≥ 5e4 · 2 · 1e16 / 4.
     let old_scale = 5e4 * 2.0 * 1e6 * 1e10 / 4.0;
     assert!((0.5 - 2.57) / old_scale > -1e-13, "the old scale hid it");
     let pair = certify_f(&instance).expect("certified");
     assert!(pair.l0 >= issue_exact_l0() / 2.0, "{pair:?}");
+    println!("certified {pair:?}");
     assert_holds::<f64>("SMOOTH-4", &instance).unwrap();
     for c in hessian_inequality_with(&instance, pair).unwrap() {
         assert!(!c.is_refuted(terms), "{c:?}");
