@@ -350,7 +350,8 @@ fn sum_with_error<'a>(terms: impl Iterator<Item = &'a [f64]>, len: usize) -> (Ve
 /// of two, `m = V Λ Vᵀ + R` is computed, and
 /// `‖m‖ ≤ max|λ| (1 + ‖VᵀV − I‖_F) + ‖R‖_F`, with `R` and `VᵀV − I` bounded entrywise (computed value plus
 /// `2(dim + 3) ε` times the absolute products); also `‖m‖ ≤ ‖m‖_F`. `∞`
-/// when something is not finite.
+/// when something is not finite. A diagonal `m` has `‖m‖ = max |m_jj|`
+/// exactly.
 fn symmetric_norm_up(m: &DMatrix<f64>, allowance: &DMatrix<f64>) -> f64 {
     let extra = norm_up(allowance.as_slice());
     if m.is_empty() {
@@ -363,8 +364,13 @@ fn symmetric_norm_up(m: &DMatrix<f64>, allowance: &DMatrix<f64>) -> f64 {
     if largest == 0.0 {
         return extra;
     }
-    let e = exponent(largest);
     let dim = m.nrows();
+    // A diagonal matrix (every 1 × 1 one, the quadratics of most instances)
+    // has norm max |m_jj| exactly.
+    if (0..dim).all(|r| (0..dim).all(|c| r == c || m[(r, c)] == 0.0)) {
+        return add_up(largest, extra);
+    }
+    let e = exponent(largest);
     let b = m.map(|v| times_pow2(v, -e));
     let frobenius = norm_up(b.as_slice());
     let mut bound = frobenius;
