@@ -13,8 +13,8 @@ use std::hint::black_box;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use cliptheory::batch::analyzer::analyze_file;
 use cliptheory::batch::analyzer::AnglesOptions;
-use cliptheory::batch::command::analyze_file;
 use cliptheory::npy::{rows_per_chunk, write_header, Dtype, NpyMatrixReader};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

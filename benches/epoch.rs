@@ -28,12 +28,13 @@ fn logistic<T: Real>(n: usize) -> Instance<T> {
             label: if i % 3 == 0 { -T::one() } else { T::one() },
         })
         .collect();
-    Instance {
+    Instance::from_parts(cliptheory::instance::InstanceParts {
         gamma: Threshold::new(T::of(0.5)).expect("γ > 0"),
         x0: DVector::zeros(DIM),
         components,
         note: None,
-    }
+    })
+    .expect("bench instances are valid")
 }
 
 fn bench_type<T: Real>(c: &mut Criterion) {

@@ -20,7 +20,7 @@ fn instances() -> Vec<(&'static str, Instance<f64>)> {
     )
     .expect("fixture");
     let rows = wine_rows().expect("embedded data");
-    let wine = Instance {
+    let wine = Instance::from_parts(cliptheory::instance::InstanceParts {
         gamma: cliptheory::clipping::Threshold::new(1.0).expect("γ"),
         x0: nalgebra::DVector::from_element(12, 0.1),
         components: rows
@@ -28,7 +28,8 @@ fn instances() -> Vec<(&'static str, Instance<f64>)> {
             .map(|(a, label)| cliptheory::instance::Component::Logistic { a, label })
             .collect(),
         note: None,
-    };
+    })
+    .expect("bench instances are valid");
     vec![("kinds", fixture), ("wine", wine)]
 }
 
@@ -36,7 +37,7 @@ fn smooth(c: &mut Criterion) {
     let smooth_3 = find("SMOOTH-3").expect("registered");
     for (name, instance) in instances() {
         let mut group = c.benchmark_group(format!("smooth/{name}"));
-        let x = instance.x0.clone();
+        let x = instance.x0().clone();
         group.bench_function("gradient (baseline)", |b| {
             b.iter(|| black_box(instance.gradient(black_box(&x))))
         });

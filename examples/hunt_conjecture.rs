@@ -4,6 +4,7 @@
 //! full gradient", `‖d‖ ≤ ‖g‖`. Run with
 //! `cargo run --release --example hunt_conjecture`.
 
+use cliptheory::direction::GradientsAt;
 use cliptheory::explorer::{explore, ExploreOptions};
 use cliptheory::generators::pointwise_case;
 use cliptheory::instance::Instance;

@@ -32,6 +32,11 @@ impl<T: Real> Angle<T> {
     pub fn radians(&self) -> T {
         self.sin.atan2(self.cos)
     }
+
+    /// `sin² θ_i`.
+    pub fn sin2(&self) -> T {
+        self.sin * self.sin
+    }
 }
 
 /// Validated component gradients at one point, with a threshold.
@@ -350,5 +355,26 @@ pub fn cdc_rho<T: Real>(d_dot_g: T, grad_norm: T, gamma: Threshold<T>) -> T {
         T::zero()
     } else {
         d_dot_g / denominator
+    }
+}
+
+/// The component gradients of an instance as a [`GradientSet`] (the
+/// pointwise statements' input), validated so that an overflow to `∞` at
+/// `x` is an error, not a NaN later.
+pub trait GradientsAt<T: Real> {
+    /// The component gradients `∇f_i(x)`.
+    fn gradients_at(&self, x: &DVector<T>) -> Result<GradientSet<T>>;
+
+    /// The component gradients at the start point `x0`.
+    fn gradients_at_start(&self) -> Result<GradientSet<T>>;
+}
+
+impl<T: Real> GradientsAt<T> for crate::instance::Instance<T> {
+    fn gradients_at(&self, x: &DVector<T>) -> Result<GradientSet<T>> {
+        GradientSet::new(self.component_gradients(x)?, self.gamma())
+    }
+
+    fn gradients_at_start(&self) -> Result<GradientSet<T>> {
+        self.gradients_at(self.x0())
     }
 }

@@ -83,14 +83,14 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Refuses a NaN or infinite `value` at `field`.
-pub fn ensure_finite(field: impl FnOnce() -> String, value: f64) -> Result<()> {
+/// Refuses a NaN or infinite `value` at `field` (named lazily).
+pub fn ensure_finite<T: crate::real::Real>(field: impl FnOnce() -> String, value: T) -> Result<()> {
     if value.is_finite() {
         Ok(())
     } else {
         Err(Error::NonFinite {
             field: field(),
-            value,
+            value: value.to_f64_lossless(),
         })
     }
 }

@@ -27,17 +27,18 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use proptest::prelude::Rng;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
-use proptest::test_runner::{Config, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestRunner};
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::clipping::Threshold;
 use crate::error::{Error, Result};
-use crate::instance::{Atom, Component, Instance};
+use crate::instance::{Atom, Component, Instance, InstanceParts};
+use crate::progress::{Progress, Silent};
+use crate::random::{case_rng, gaussian, seeded_rng, SeededRng};
 use crate::real::Real;
-use crate::report::seeded_rng;
 use crate::statements::{Expectation, Statement};
 
 /// Options of one exploration.
@@ -49,11 +50,13 @@ pub struct ExploreOptions {
     pub seed: u64,
     /// Only cases with exactly this many components.
     pub components: Option<usize>,
-    /// Number of local searches (run in parallel).
+    /// Number of local searches (run in parallel with the `parallel`
+    /// feature), at least 1 and at most [`MAX_RESTARTS`].
     pub restarts: usize,
-    /// Show a progress bar on standard error (only when it is a terminal).
-    pub progress: bool,
 }
+
+/// The largest number of local searches an exploration runs.
+pub const MAX_RESTARTS: usize = 4096;
 
 impl Default for ExploreOptions {
     fn default() -> Self {
@@ -62,7 +65,6 @@ impl Default for ExploreOptions {
             seed: 1,
             components: None,
             restarts: 8,
-            progress: false,
         }
     }
 }
@@ -93,7 +95,7 @@ pub struct Exploration {
 /// A visit of every continuous parameter of an instance: `log γ`, `x0`, and
 /// the components' numbers (positive ones, like expsum weights, on a log
 /// scale; labels and rotations are structural and stay fixed).
-fn for_each_parameter(instance: &mut Instance<f64>, visit: &mut dyn FnMut(&mut f64, bool)) {
+fn for_each_parameter(instance: &mut InstanceParts<f64>, visit: &mut dyn FnMut(&mut f64, bool)) {
     let mut gamma = instance.gamma.get();
     visit(&mut gamma, true);
     if let Ok(t) = Threshold::new(gamma) {
@@ -143,6 +145,8 @@ fn for_each_parameter(instance: &mut Instance<f64>, visit: &mut dyn FnMut(&mut f
                     }
                 }
             }
+            // A user-defined objective's parameters are its own.
+            Component::Custom(_) => {}
         }
     }
 }
@@ -159,7 +163,7 @@ pub enum Positive {
 
 /// The instance's continuous parameters as one vector.
 pub fn parameters(instance: &Instance<f64>, positive: Positive) -> Vec<f64> {
-    let mut copy = instance.clone();
+    let mut copy = instance.clone().into_parts();
     let mut out = Vec::new();
     for_each_parameter(&mut copy, &mut |x, is_positive| {
         out.push(if is_positive && positive == Positive::Log {
@@ -178,7 +182,7 @@ pub fn with_parameters(
     values: &[f64],
     positive: Positive,
 ) -> Result<Instance<f64>> {
-    let mut copy = instance.clone();
+    let mut copy = instance.clone().into_parts();
     let mut k = 0;
     let mut bad = None;
     for_each_parameter(&mut copy, &mut |x, is_positive| {
@@ -200,7 +204,7 @@ pub fn with_parameters(
             field: format!("parameter {k}"),
             value: values.get(k).copied().unwrap_or(f64::NAN),
         }),
-        None => Ok(copy),
+        None => Instance::from_parts(copy),
     }
 }
 
@@ -225,23 +229,13 @@ pub fn refutes(statement: &Statement, instance: &Instance<f64>) -> bool {
     matches!(statement.evaluate(instance), Ok(Some(e)) if e.is_refuted())
 }
 
-fn uniform(rng: &mut TestRng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-fn gaussian(rng: &mut TestRng) -> f64 {
-    // Box–Muller; 1 − u keeps the logarithm finite.
-    let (u, v) = (1.0 - uniform(rng), uniform(rng));
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-}
-
 /// (1+1)-ES from `start` for at most `budget` evaluations; stops early on a
 /// refutation. Returns the best instance and its slack.
 fn local_search(
     statement: &Statement,
     start: Instance<f64>,
     budget: usize,
-    rng: &mut TestRng,
+    rng: &mut SeededRng,
     counter: &AtomicUsize,
 ) -> (Instance<f64>, f64) {
     let mut best_params = parameters(&start, Positive::Log);
@@ -301,9 +295,9 @@ fn drop_component(instance: &Instance<f64>, i: usize) -> Option<Instance<f64>> {
     if instance.n() <= 1 {
         return None;
     }
-    let mut copy = instance.clone();
+    let mut copy = instance.clone().into_parts();
     copy.components.remove(i);
-    Some(copy)
+    Instance::from_parts(copy).ok()
 }
 
 /// The instance without coordinate `k` (only when no separable component
@@ -314,8 +308,9 @@ fn drop_coordinate(instance: &Instance<f64>, k: usize) -> Option<Instance<f64>> 
     }
     let cut = |v: &nalgebra::DVector<f64>| v.clone().remove_row(k);
     let mut components = Vec::with_capacity(instance.n());
-    for component in &instance.components {
+    for component in instance.components() {
         components.push(match component {
+            Component::Custom(_) => return None,
             Component::Linear { c } => Component::Linear { c: cut(c) },
             Component::Quadratic {
                 hessian,
@@ -354,35 +349,36 @@ fn drop_coordinate(instance: &Instance<f64>, k: usize) -> Option<Instance<f64>> 
             }
         });
     }
-    Some(Instance {
-        gamma: instance.gamma,
-        x0: cut(&instance.x0),
+    Instance::from_parts(InstanceParts {
+        gamma: instance.gamma(),
+        x0: cut(instance.x0()),
         components,
-        note: instance.note.clone(),
+        note: instance.note().map(str::to_string),
     })
+    .ok()
 }
 
 /// For an instance of linear components only: the same instance scaled so
 /// that `γ = 1` (`c_i ↦ c_i/γ`); every pointwise statement is invariant under
 /// this scaling (CLIP-4), and `γ = 1` reads best.
 fn unit_threshold(instance: &Instance<f64>) -> Option<Instance<f64>> {
-    let gamma = instance.gamma.get();
+    let gamma = instance.gamma().get();
     if gamma == 1.0
         || !instance
-            .components
+            .components()
             .iter()
             .all(|c| matches!(c, Component::Linear { .. }))
     {
         return None;
     }
-    let mut copy = instance.clone();
+    let mut copy = instance.clone().into_parts();
     copy.gamma = Threshold::new(1.0).ok()?;
     for component in &mut copy.components {
         if let Component::Linear { c } = component {
             *c /= gamma;
         }
     }
-    Some(copy)
+    Instance::from_parts(copy).ok()
 }
 
 /// Shrinks a refuting instance while it stays refuting: drops components
@@ -462,7 +458,7 @@ fn draw_pool(
 ) -> Vec<Instance<f64>> {
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
-        seeded_rng(seed, &format!("explore:{}", statement.id)),
+        case_rng(seed, &format!("explore:{}", statement.id)),
     );
     let strategy = (statement.generator)();
     let mut out = Vec::with_capacity(count);
@@ -481,12 +477,39 @@ fn draw_pool(
 
 /// Searches for a counterexample to `statement`; see the module docs.
 pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Exploration> {
-    let restarts = options.restarts.max(1);
-    let pool_size = (options.budget / 4).clamp(restarts, 4096);
+    explore_with(statement, options, &Silent)
+}
+
+/// [`explore`], reporting each finished local search to `progress`.
+///
+/// Refuses a budget of 0 and a number of restarts outside
+/// `1..=`[`MAX_RESTARTS`].
+pub fn explore_with(
+    statement: &Statement,
+    options: &ExploreOptions,
+    progress: &dyn Progress,
+) -> Result<Exploration> {
+    if options.budget == 0 {
+        return Err(Error::InvalidField {
+            field: "budget".into(),
+            reason: "must be at least 1 evaluation".into(),
+        });
+    }
+    if !(1..=MAX_RESTARTS).contains(&options.restarts) {
+        return Err(Error::InvalidField {
+            field: "restarts".into(),
+            reason: format!(
+                "must be between 1 and {MAX_RESTARTS}, got {}",
+                options.restarts
+            ),
+        });
+    }
+    let restarts = options.restarts;
+    let pool_size = (options.budget / 4).clamp(restarts, MAX_RESTARTS.max(restarts));
     let pool = draw_pool(statement, pool_size, options.seed, options.components);
     if pool.is_empty() {
         return Err(Error::InvalidField {
-            field: "--components".into(),
+            field: "components".into(),
             reason: format!(
                 "the generator of {} draws no case with {} components",
                 statement.id,
@@ -502,17 +525,13 @@ pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Explor
         .collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let per_restart = options.budget.saturating_sub(pool.len()) / restarts;
-    let bar = options.progress.then(|| {
-        let bar = indicatif::ProgressBar::new(restarts as u64);
-        bar.set_message(format!("exploring {}", statement.id));
-        bar
-    });
-    let results: Vec<(Instance<f64>, f64)> = scored
-        .iter()
-        .take(restarts)
-        .enumerate()
-        .collect::<Vec<_>>()
-        .into_par_iter()
+    progress.start(&format!("exploring {}", statement.id), restarts as u64);
+    let starts: Vec<(usize, &(f64, usize))> = scored.iter().take(restarts).enumerate().collect();
+    #[cfg(feature = "parallel")]
+    let starts = starts.into_par_iter();
+    #[cfg(not(feature = "parallel"))]
+    let starts = starts.into_iter();
+    let results: Vec<(Instance<f64>, f64)> = starts
         .map(|(r, &(_, index))| {
             let mut rng = seeded_rng(options.seed, &format!("explore:{}:{r}", statement.id));
             let found = local_search(
@@ -522,15 +541,11 @@ pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Explor
                 &mut rng,
                 &counter,
             );
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
+            progress.advance(1);
             found
         })
         .collect();
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     let (best, best_slack) = results
         .into_iter()
         .chain(scored.first().map(|&(s, i)| (pool[i].clone(), s)))
@@ -542,18 +557,19 @@ pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Explor
         let (mut shrunk, spent) = shrink(statement, &best, options.components.is_some());
         evaluations += spent;
         let slack = slack_of(statement, &shrunk);
-        shrunk.note = Some(format!(
+        let tolerance = statement
+            .evaluate(&shrunk)
+            .ok()
+            .flatten()
+            .map_or(f64::NAN, |e| e.tolerance());
+        shrunk = shrunk.with_note(format!(
             "counterexample to {} ({}) found by `cliptheory explore {} --seed {}`: relative slack {:.3e} (refuted below -{:.1e})",
             statement.id,
             statement.summary,
             statement.id,
             options.seed,
             slack,
-            statement
-                .evaluate(&shrunk)
-                .ok()
-                .flatten()
-                .map_or(f64::NAN, |e| e.tolerance()),
+            tolerance,
         ));
         (shrunk, Some(slack))
     } else {
@@ -589,7 +605,7 @@ pub fn explore(statement: &Statement, options: &ExploreOptions) -> Result<Explor
 /// means.
 pub fn smooth_5_naive_sum_claim() -> Statement {
     crate::instance_statement!(
-        "SMOOTH-5",
+        "SMOOTH-5-NAIVE",
         "claim refuted by SMOOTH-5: a mean of (0, L1)-smooth functions is (0, L1)-smooth",
         Fails,
         naive_sum_rule,
@@ -618,7 +634,7 @@ fn naive_sum_rule<T: Real>(
     // Each component on its own (f itself may have no certificate at all).
     let wide = instance.cast::<f64>()?;
     let mut l1 = 0.0f64;
-    for component in &wide.components {
+    for component in wide.components() {
         match crate::smooth::certificate::certify_components(
             std::slice::from_ref(component),
             wide.dim(),
@@ -628,15 +644,17 @@ fn naive_sum_rule<T: Real>(
         }
     }
     let l1 = T::of(l1);
-    let x = &instance.x0;
+    let x = instance.x0();
     let operator_norm = crate::smooth::certificate::operator_norm::<T>;
-    let hessian = operator_norm(&instance.hessian(x));
+    let hessian = operator_norm(&instance.hessian(x)?);
     let gradient = crate::real::norm(&instance.gradient(x));
-    let scale = instance.components.iter().fold(T::zero(), |s, c| {
-        s + operator_norm(&c.hessian(x)) + l1 * crate::real::norm(&c.gradient(x))
-    }) / T::of(instance.n() as f64);
-    crate::statements::conj::ensure_finite(
-        "‖∇²f‖, ‖∇f‖ of the naive sum rule",
+    let mut scale = T::zero();
+    for c in instance.components() {
+        scale += operator_norm(&c.hessian(x)?) + l1 * crate::real::norm(&c.gradient(x));
+    }
+    let scale = scale / T::of(instance.n() as f64);
+    crate::error::ensure_finite(
+        || "‖∇²f‖, ‖∇f‖ of the naive sum rule".into(),
         hessian + gradient + scale,
     )?;
     Ok(Some(vec![crate::tolerance::Comparison::at_most(
@@ -660,17 +678,20 @@ pub fn exponential_mean_case() -> BoxedStrategy<Instance<f64>> {
                     n,
                 ),
             )
-                .prop_map(|(x0, parts)| Instance {
-                    gamma: Threshold::new(1.0).expect("γ = 1"),
-                    x0: nalgebra::DVector::from_vec(x0),
-                    components: parts
-                        .into_iter()
-                        .map(|(a, b)| Component::Exp {
-                            a: nalgebra::DVector::from_vec(a),
-                            b,
-                        })
-                        .collect(),
-                    note: None,
+                .prop_map(|(x0, parts)| {
+                    Instance::from_parts(crate::instance::InstanceParts {
+                        gamma: Threshold::new(1.0).expect("γ = 1"),
+                        x0: nalgebra::DVector::from_vec(x0),
+                        components: parts
+                            .into_iter()
+                            .map(|(a, b)| Component::Exp {
+                                a: nalgebra::DVector::from_vec(a),
+                                b,
+                            })
+                            .collect(),
+                        note: None,
+                    })
+                    .expect("generated instances are valid")
                 })
         })
         .boxed()

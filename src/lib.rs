@@ -32,33 +32,54 @@
 //!   quantities (BIAS-1..5, DESC-1..6);
 //! - [`instance::Instance`]: finite sums read from and written to instance
 //!   JSON v1;
-//! - [`statements`]: the registry; [`report`]: `check` and `replay`.
+//! - [`statements::Registry`]: the statements (built-in and your own) that
+//!   [`report`] (`check`, `replay`) and the [`explorer`] read;
+//! - [`objective::Objective`]: bring your own `f_i` to the engine and the
+//!   statements;
+//! - [`incremental`]: the clipped incremental gradient engine, and
+//!   [`convergence`] for the IG bounds on its trace.
 //!
 //! The numeric core is generic over [`Real`] (`f32`, `f64`).
 
 #![warn(missing_docs)]
 
-pub mod batch;
+// The layers, each using only those above it in this list (no cycles):
+//
+// numeric base: the scalar type, errors, special functions, randomness,
+// progress reporting, comparisons with tolerances, the clipping operator.
 pub mod clipping;
-pub mod direction;
 pub mod error;
-pub mod explorer;
-pub mod generators;
-pub mod incremental;
+pub mod progress;
+pub mod random;
+pub mod real;
+pub mod special;
+pub mod tolerance;
+// model: objectives, finite-sum instances and their file format, data.
+pub mod data;
 pub mod instance;
 pub mod models;
 pub mod npy;
-pub mod plot;
-pub mod real;
-pub mod report;
+pub mod objective;
+// methods: the clipped direction, the incremental engine, batch statistics.
+pub mod batch;
+pub mod direction;
+pub mod incremental;
+// theory: certified smoothness, convergence bounds, case generators, the
+// statement registry.
+pub mod convergence;
+pub mod generators;
 pub mod smooth;
 pub mod statements;
-pub mod tolerance;
+// tools: the explorer and the report data.
+pub mod explorer;
+pub mod report;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, Result};
+pub use real::Real;
 
 /// The README's examples compile and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-pub use real::Real;

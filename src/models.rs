@@ -19,9 +19,9 @@
 //! automatic differentiation (`num-dual`) in `tests/theory/models.rs`.
 
 use crate::error::{Error, Result};
-use crate::report::seeded_rng;
+use crate::random::{seeded_rng, RngExt};
 
-const BREAST_CANCER_CSV: &str = include_str!("../data/breast_cancer_wisconsin.csv");
+use crate::data::BREAST_CANCER_CSV;
 
 /// A standardised binary classification data set.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,24 +110,7 @@ impl Dataset {
     }
 }
 
-/// `σ(t) = 1/(1 + e^{−t})`, without overflow.
-pub fn sigmoid(t: f64) -> f64 {
-    if t >= 0.0 {
-        1.0 / (1.0 + (-t).exp())
-    } else {
-        let e = t.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// `log(1 + e^t)`, without overflow.
-pub fn softplus(t: f64) -> f64 {
-    if t > 0.0 {
-        t + (-t).exp().ln_1p()
-    } else {
-        t.exp().ln_1p()
-    }
-}
+pub use crate::special::{sigmoid, softplus};
 
 /// A model with a per-example loss and its hand-written gradient.
 pub trait Model {
@@ -234,7 +217,6 @@ impl Model for OneHiddenLayer {
     }
 
     fn init(&self, seed: u64) -> Vec<f64> {
-        use proptest::prelude::RngExt;
         let mut rng = seeded_rng(seed, "one-hidden-layer init");
         let (p, hidden) = (self.features, self.hidden);
         let mut params = vec![0.0; self.dim()];
@@ -308,7 +290,6 @@ impl Sgd {
             steps,
             seed,
         } = *self;
-        use proptest::prelude::RngExt;
         let mut rng = seeded_rng(seed, "sgd order");
         let batch = batch.clamp(1, data.n);
         let mut order: Vec<usize> = (0..data.n).collect();

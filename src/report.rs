@@ -1,53 +1,25 @@
 //! The theory-check report (`cliptheory check`) and the single-instance
-//! replay (`cliptheory replay`), as data, as a table and as JSON.
+//! replay (`cliptheory replay`), as data (the command line renders them as
+//! tables and JSON).
 //!
 //! `check` draws seeded random cases for every statement of the
-//! [`registry`], evaluates each in `f64` and
+//! [registry](crate::statements::Registry), evaluates each in `f64` and
 //! `f32`, evaluates the statement's witnesses, and checks that the
 //! strengthened form of the statement is refuted (the check has teeth). Its
 //! JSON keys follow the contract in `docs/instance-format.md`.
 
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::Serialize;
 
+use crate::direction::GradientsAt;
 use crate::error::Result;
 use crate::instance::Instance;
-use crate::statements::{registry, Checked, Evaluation, Expectation, Statement};
-use crate::tolerance::tolerance;
+use crate::statements::{Checked, Evaluation, Expectation, Registry, Statement};
 
 /// Default number of random cases per statement and float type.
 pub const DEFAULT_CASES: usize = 2000;
 
 /// Default seed of `cliptheory check`.
 pub const DEFAULT_SEED: u64 = 20210318;
-
-/// Draws `count` random cases from a statement's generator, reproducibly:
-/// the stream depends only on `seed` and the statement's id.
-pub fn draw_cases(statement: &Statement, count: usize, seed: u64) -> Vec<Instance<f64>> {
-    let mut runner = TestRunner::new_with_rng(Config::default(), seeded_rng(seed, statement.id));
-    let strategy = (statement.generator)();
-    (0..count)
-        .filter_map(|_| {
-            strategy
-                .new_tree(&mut runner)
-                .ok()
-                .map(|tree| tree.current())
-        })
-        .collect()
-}
-
-/// A ChaCha generator keyed by `seed` and a label (FNV-1a of the label).
-pub fn seeded_rng(seed: u64, label: &str) -> TestRng {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in label.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&hash.to_le_bytes());
-    TestRng::from_seed(RngAlgorithm::ChaCha, &key)
-}
 
 /// The verdict on one statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -106,16 +78,15 @@ pub struct CheckRow {
     /// The most violating case, when one was found.
     #[serde(skip)]
     pub counterexample: Option<Instance<f64>>,
+    /// What the theory expects of the statement.
+    #[serde(skip)]
+    pub expectation: Expectation,
 }
 
 impl CheckRow {
     /// Whether this row makes `check` fail: a lemma that should hold does not.
     pub fn is_failure(&self) -> bool {
-        self.verdict == Verdict::Counterexample && self.expectation().must_hold()
-    }
-
-    fn expectation(&self) -> Expectation {
-        crate::statements::find(self.id).map_or(Expectation::Holds, |s| s.expectation)
+        self.verdict == Verdict::Counterexample && self.expectation.must_hold()
     }
 }
 
@@ -162,7 +133,7 @@ fn evaluate_as<T: Checked>(statement: &Statement, case: &Instance<f64>, worst: &
 pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckRow {
     let mut in_f64 = Worst::default();
     let mut in_f32 = Worst::default();
-    for case in draw_cases(statement, cases, seed) {
+    for case in statement.draw_cases(cases, seed) {
         evaluate_as::<f64>(statement, &case, &mut in_f64);
         evaluate_as::<f32>(statement, &case, &mut in_f32);
     }
@@ -202,6 +173,7 @@ pub fn check_statement(statement: &Statement, cases: usize, seed: u64) -> CheckR
         verdict,
         document: statement.document(),
         counterexample: refuted.map(|(_, case)| case),
+        expectation: statement.expectation,
     }
 }
 
@@ -229,13 +201,14 @@ impl CheckReport {
     }
 }
 
-/// Runs `check` on the statements whose ids are in `only` (all when empty).
-pub fn check(cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
+/// Runs `check` on the statements of `registry` whose ids are in `only`
+/// (all when empty).
+pub fn check(registry: &Registry, cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
     let selected: Vec<&Statement> = if only.is_empty() {
-        registry().iter().collect()
+        registry.iter().collect()
     } else {
         only.iter()
-            .map(|id| crate::statements::find(id))
+            .map(|id| registry.find(id))
             .collect::<Result<_>>()?
     };
     let certification = if only.is_empty() {
@@ -252,100 +225,6 @@ pub fn check(cases: usize, seed: u64, only: &[String]) -> Result<CheckReport> {
             .collect(),
         certification,
     })
-}
-
-fn format_slack(slack: Option<f64>) -> String {
-    // `+ 0.0` turns −0 into +0.
-    slack.map_or_else(|| "—".to_string(), |s| format!("{:+.2e}", s + 0.0))
-}
-
-/// Shortens `text` to at most `width` characters, with an ellipsis.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        format!("{text:width$}")
-    } else {
-        let mut s: String = text.chars().take(width - 1).collect();
-        s.push('…');
-        s
-    }
-}
-
-/// The report as a plain-text table.
-pub fn render_check_table(report: &CheckReport) -> String {
-    let mut out = format!(
-        "cliptheory check: {} random cases per statement in f64 and f32, seed {}\n\
-         slack = signed relative slack (negative = violated); f64 tolerance {:.1e}, f32 {:.1e} at n + dim = 96\n\n",
-        report.cases_per_statement,
-        report.seed,
-        tolerance::<f64>(96),
-        tolerance::<f32>(96),
-    );
-    out.push_str(&format!(
-        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
-        "id",
-        "statement",
-        "cases",
-        "worst f64",
-        "worst f32",
-        "tol used",
-        "witness",
-        "teeth",
-        "verdict"
-    ));
-    for row in &report.rows {
-        out.push_str(&format!(
-            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
-            row.id,
-            fit(row.statement, 52),
-            row.cases,
-            format_slack(row.worst_slack),
-            format_slack(row.worst_slack_f32),
-            if row.expectation().must_hold() {
-                format!("{:.2}%", 100.0 * row.tolerance_used)
-            } else {
-                "—".to_string()
-            },
-            format_slack(row.witness_slack),
-            if row.strengthened_refuted {
-                "yes"
-            } else {
-                "no"
-            },
-            row.verdict.label(),
-        ));
-    }
-    let failures: Vec<&str> = report
-        .rows
-        .iter()
-        .filter(|r| r.is_failure())
-        .map(|r| r.id)
-        .collect();
-    if !report.certification.is_empty() {
-        out.push_str(&format!(
-            "\nCertified (L0, L1) against the sampled lower bound on L0 at the same L1 \
-             ({} instances per family; ratio 1: the certificate is the least valid L0):\n",
-            crate::smooth::TABLE_CASES
-        ));
-        out.push_str(&crate::smooth::render_rows(&report.certification));
-        if report.certification.iter().any(|r| r.violations > 0) {
-            out.push_str("FAILED: a sampled point violated a certified (L0, L1) pair\n");
-        }
-    }
-    out.push('\n');
-    if failures.is_empty() {
-        out.push_str("every lemma that should hold held; expected counterexamples were found where marked.\n");
-    } else {
-        out.push_str(&format!(
-            "FAILED: {} refuted (see `cliptheory check --only ID --json`)\n",
-            failures.join(", ")
-        ));
-    }
-    out.push_str(
-        "tol used: the largest share of the rounding tolerance 8 (n + dim) ε a case that held used up;\n\
-         witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
-         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases.\n",
-    );
-    out
 }
 
 /// One row of a replay.
@@ -398,7 +277,7 @@ pub struct Replay {
 }
 
 /// Evaluates every statement that applies to `instance` at its `x0`.
-pub fn replay(instance: &Instance<f64>) -> Result<Replay> {
+pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
     let set = instance.gradients_at_start()?;
     let d = set.clipped_direction();
     let g = set.mean();
@@ -413,11 +292,11 @@ pub fn replay(instance: &Instance<f64>) -> Result<Replay> {
         rho: crate::direction::cdc_rho(d_dot_g, grad_norm, set.threshold()),
         n: instance.n(),
         dim: instance.dim(),
-        gamma: instance.gamma.get(),
+        gamma: instance.gamma().get(),
     };
     let in_f32 = instance.cast::<f32>().ok();
     let mut rows = Vec::new();
-    for statement in registry() {
+    for statement in registry.iter() {
         let Some(evaluation) = statement.evaluate(instance)? else {
             continue;
         };
@@ -440,35 +319,4 @@ pub fn replay(instance: &Instance<f64>) -> Result<Replay> {
         });
     }
     Ok(Replay { rows, quantities })
-}
-
-/// A replay as a plain-text table.
-pub fn render_replay_table(replay: &Replay) -> String {
-    let q = &replay.quantities;
-    let mut out = format!(
-        "n = {}, dim = {}, γ = {}\n‖∇f‖ = {:.6e}  ‖d‖ = {:.6e}  ⟨d, ∇f⟩ = {:.6e}  β = {:.6e}  β₊ = {:.6e}  ρ* = {:.6e}\n",
-        q.n, q.dim, q.gamma, q.grad_norm, q.clipped_direction_norm, q.d_dot_g, q.beta, q.beta_plus, q.rho
-    );
-    out.push_str(if q.d_dot_g > 0.0 {
-        "the clipped direction is a descent direction at x0\n\n"
-    } else if q.d_dot_g < 0.0 {
-        "the clipped direction is an ASCENT direction at x0 (⟨d, ∇f⟩ < 0)\n\n"
-    } else {
-        "the clipped direction is orthogonal to ∇f at x0 (no first-order progress)\n\n"
-    });
-    out.push_str(&format!(
-        "{:<8} {:<52} {:>10} {:>10}  {}\n",
-        "id", "statement", "slack", "slack f32", "verdict"
-    ));
-    for row in &replay.rows {
-        out.push_str(&format!(
-            "{:<8} {} {:>10} {:>10}  {}\n",
-            row.id,
-            fit(row.statement, 52),
-            format_slack(Some(row.slack)),
-            format_slack(row.slack_f32),
-            row.verdict.label()
-        ));
-    }
-    out
 }

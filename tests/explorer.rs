@@ -16,7 +16,6 @@ fn options(budget: usize, components: Option<usize>) -> ExploreOptions {
         seed: 1,
         components,
         restarts: 8,
-        progress: false,
     }
 }
 
@@ -72,7 +71,7 @@ fn desc_5_explorer_rediscovers_ascent_for_n_3_4_8() {
     let statement = find("DESC-5").unwrap();
     for n in [3, 4, 8] {
         let (instance, _) = rediscover(statement, 5000, Some(n), (n, 1));
-        assert_eq!(instance.gamma.get(), 1.0);
+        assert_eq!(instance.gamma().get(), 1.0);
         assert_is_fixture_refuting_in_f32(
             statement,
             &instance,
@@ -180,8 +179,8 @@ fn smooth_5_explorer_rediscovers_sum_needing_l0() {
     let statement = cliptheory::explorer::smooth_5_naive_sum_claim();
     let witness = &(statement.witnesses)()[0].instance;
     assert!(refutes(&statement, witness), "cosh does not refute");
-    let (mut instance, found) = rediscover(&statement, 5000, None, (2, 1));
-    instance.note = Some(format!(
+    let (instance, found) = rediscover(&statement, 5000, None, (2, 1));
+    let instance = instance.with_note(format!(
         "counterexample to the naive sum rule that SMOOTH-5 refutes (cliptheory::explorer::smooth_5_naive_sum_claim, seed 1, {} evaluations): relative slack {:.3e}",
         found.evaluations,
         found.shrunk_slack.unwrap()

@@ -73,7 +73,7 @@ fn every_component_kind_has_finite_values_and_gradients_at_the_format_example() 
     let instance = Instance::load(&path).unwrap();
     assert_eq!(instance.n(), 5);
     let x = dvector![0.3, -0.7];
-    for (i, component) in instance.components.iter().enumerate() {
+    for (i, component) in instance.components().iter().enumerate() {
         assert!(component.value(&x).is_finite(), "component {i}");
         // central differences, step 1e-6: agreement to 1e-6 relative
         let gradient = component.gradient(&x);

@@ -4,7 +4,8 @@
 //!
 //! Test paths are `<test binary>::<module path>::<fn>`: for the `theory`
 //! binary (`tests/theory/`), the module is the file, e.g.
-//! `theory::clip::clip_2::holds_f64`; for `tests/cli.rs`, `cli::<fn>`.
+//! `theory::clip::clip_2::holds_f64`; for the command line crate's
+//! `cli/tests/cli.rs`, `cli::<fn>`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -124,7 +125,11 @@ fn sections() -> BTreeMap<String, Section> {
 fn test_paths() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut files = Vec::new();
-    for entry in fs::read_dir(root().join("tests")).expect("tests/ exists") {
+    // The library's tests and the command line crate's (`cli/tests/cli.rs` is `cli::…`).
+    let entries = ["tests", "cli/tests"]
+        .iter()
+        .flat_map(|dir| fs::read_dir(root().join(dir)).expect("test folder exists"));
+    for entry in entries {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             let binary = path.file_name().unwrap().to_string_lossy().to_string();

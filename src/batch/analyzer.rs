@@ -22,18 +22,19 @@
 //! `b = n − 1`) and adds each row into the sums of the batches it belongs
 //! to. Memory: `d` floats per sampled batch plus one index per membership.
 
-use std::io::IsTerminal;
+use std::path::Path;
 
 use nalgebra::DVector;
-use proptest::prelude::RngExt;
 use serde::Serialize;
 
 use super::exact::binomial;
-use super::{batch_angle, compensated_mean, variance_factor, BatchAngle};
+use super::{batch_angle, compensated_mean, variance_factor};
+use crate::direction::Angle;
 use crate::error::{Error, Result};
 use crate::npy::{rows_per_chunk, NpyMatrixReader};
+use crate::progress::{Progress, Silent};
+use crate::random::{seeded_rng, RngExt};
 use crate::real::norm;
-use crate::report::seeded_rng;
 
 /// Default number of batches per batch size.
 pub const DEFAULT_SAMPLES: usize = 1000;
@@ -120,6 +121,19 @@ impl RowSource for RowsInMemory<'_> {
     }
 }
 
+/// The JSON keys of a row's statistics that exact enumeration determines
+/// (the `angles --json` contract, besides `b`, `exact`, `batches` and the
+/// standard error).
+pub const ROW_STATISTICS: [&str; 7] = [
+    "mean_cos",
+    "q10_cos",
+    "q50_cos",
+    "q90_cos",
+    "frac_obtuse",
+    "mean_sin2",
+    "bound_sin2",
+];
+
 /// What to compute.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnglesOptions {
@@ -131,9 +145,6 @@ pub struct AnglesOptions {
     pub passes: usize,
     /// Seed of the permutations.
     pub seed: u64,
-    /// Show a progress bar on stderr (only if stderr is a terminal and the
-    /// matrix has at least [`PROGRESS_MIN_ENTRIES`] entries).
-    pub progress: bool,
 }
 
 impl Default for AnglesOptions {
@@ -143,7 +154,6 @@ impl Default for AnglesOptions {
             samples: DEFAULT_SAMPLES,
             passes: DEFAULT_PASSES,
             seed: DEFAULT_ANGLES_SEED,
-            progress: false,
         }
     }
 }
@@ -339,13 +349,13 @@ fn push_sampled_subsets(
 fn plan(n: usize, options: &AnglesOptions) -> Result<(Vec<Plan>, Memberships)> {
     if options.samples == 0 {
         return Err(Error::InvalidField {
-            field: "--samples".into(),
+            field: "samples".into(),
             reason: "must be at least 1".into(),
         });
     }
     if options.passes == 0 {
         return Err(Error::InvalidField {
-            field: "--passes".into(),
+            field: "passes".into(),
             reason: "must be at least 1".into(),
         });
     }
@@ -356,7 +366,7 @@ fn plan(n: usize, options: &AnglesOptions) -> Result<(Vec<Plan>, Memberships)> {
     };
     if let Some(&b) = sizes.iter().find(|&&b| b == 0 || b > n) {
         return Err(Error::InvalidField {
-            field: "--batch-sizes".into(),
+            field: "batch_sizes".into(),
             reason: format!("batch size {b} is outside 1..={n} (n = number of rows)"),
         });
     }
@@ -406,7 +416,7 @@ fn angle_of(
     complement: bool,
     mean: &DVector<f64>,
     unit: &DVector<f64>,
-) -> BatchAngle<f64> {
+) -> Angle<f64> {
     let (batch_mean, deviation) = if complement {
         let deviation = (mean - member_sum / m as f64) * (m as f64 / b as f64);
         (mean + &deviation, deviation)
@@ -434,22 +444,33 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// Below this many matrix entries a run takes well under a second: no bar.
 pub const PROGRESS_MIN_ENTRIES: usize = 10_000_000;
 
-fn progress_bar(enabled: bool, total: u64) -> Option<indicatif::ProgressBar> {
-    (enabled && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} rows, {elapsed} (eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar
-    })
-}
-
 /// Analyzes the rows of `source` (see the module docs).
 pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<AnglesReport> {
+    analyze_with(source, options, &Silent)
+}
+
+/// Reads the `.npy` file at `path` (streamed) and analyzes it.
+pub fn analyze_file(path: &Path, options: &AnglesOptions) -> Result<AnglesReport> {
+    analyze_file_with(path, options, &Silent)
+}
+
+/// [`analyze_file`], reporting progress (see [`analyze_with`]).
+pub fn analyze_file_with(
+    path: &Path,
+    options: &AnglesOptions,
+    progress: &dyn Progress,
+) -> Result<AnglesReport> {
+    let mut reader = NpyMatrixReader::open(path)?;
+    analyze_with(&mut reader, options, progress)
+}
+
+/// [`analyze`], reporting rows read to `progress` (two passes of `n` rows)
+/// when the matrix has at least [`PROGRESS_MIN_ENTRIES`] entries.
+pub fn analyze_with(
+    source: &mut dyn RowSource,
+    options: &AnglesOptions,
+    progress: &dyn Progress,
+) -> Result<AnglesReport> {
     let (n, d) = source.shape();
     if n == 0 || d == 0 {
         return Err(Error::Empty {
@@ -463,14 +484,11 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
         });
     }
     let (plans, memberships) = plan(n, options)?;
-    let bar = progress_bar(
-        options.progress && n.saturating_mul(d) >= PROGRESS_MIN_ENTRIES,
-        2 * n as u64,
-    );
+    let bar = (n.saturating_mul(d) >= PROGRESS_MIN_ENTRIES).then_some(progress);
 
     // Pass 1: the full gradient.
-    if let Some(bar) = &bar {
-        bar.set_message("pass 1/2: mean");
+    if let Some(bar) = bar {
+        bar.start("pass 1/2: mean", 2 * n as u64);
     }
     let mut sum = DVector::<f64>::zeros(d);
     source.for_each_chunk(&mut |_, chunk| {
@@ -479,8 +497,8 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
                 *s += x;
             }
         }
-        if let Some(bar) = &bar {
-            bar.inc((chunk.len() / d) as u64);
+        if let Some(bar) = bar {
+            bar.advance((chunk.len() / d) as u64);
         }
         Ok(())
     })?;
@@ -496,13 +514,14 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
     let unit = &mean / grad_norm;
 
     // Pass 2: σ², per-row angles, batch sums.
-    if let Some(bar) = &bar {
-        bar.set_message("pass 2/2: batches");
+    if let Some(bar) = bar {
+        bar.start("pass 2/2: batches", 2 * n as u64);
+        bar.advance(n as u64);
     }
     let (starts, row_accumulators) = memberships.by_row(n);
     let mut accumulators = vec![0f64; memberships.count() * d];
     let mut squared_deviations = Vec::with_capacity(n);
-    let mut per_row: Vec<Vec<BatchAngle<f64>>> = plans
+    let mut per_row: Vec<Vec<Angle<f64>>> = plans
         .iter()
         .map(|p| match p.kind {
             PlanKind::PerRow { .. } => Vec::with_capacity(n),
@@ -534,13 +553,13 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
                 }
             }
         }
-        if let Some(bar) = &bar {
-            bar.inc((chunk.len() / d) as u64);
+        if let Some(bar) = bar {
+            bar.advance((chunk.len() / d) as u64);
         }
         Ok(())
     })?;
     if let Some(bar) = bar {
-        bar.finish_and_clear();
+        bar.finish();
     }
     let sigma2 = compensated_mean(squared_deviations.iter().copied());
     if !(sigma2 * n as f64).is_finite() {
@@ -589,7 +608,7 @@ pub fn analyze(source: &mut dyn RowSource, options: &AnglesOptions) -> Result<An
 
 fn summarize(
     plan: &Plan,
-    angles: &[BatchAngle<f64>],
+    angles: &[Angle<f64>],
     n: usize,
     sigma2: f64,
     grad_norm: f64,
@@ -615,7 +634,7 @@ fn summarize(
         q50_cos: quantile(&cos, 0.5),
         q90_cos: quantile(&cos, 0.9),
         frac_obtuse: cos.iter().filter(|&&c| c < 0.0).count() as f64 / count as f64,
-        mean_sin2: compensated_mean(angles.iter().map(|a| a.sin2)),
+        mean_sin2: compensated_mean(angles.iter().map(|a| a.sin2())),
         bound_sin2: (variance_factor(n, plan.b) * sigma2 / (grad_norm * grad_norm)).min(1.0),
     }
 }

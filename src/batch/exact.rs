@@ -9,7 +9,8 @@
 
 use nalgebra::DVector;
 
-use super::{batch_angle, compensated_mean, BatchAngle, CompensatedSum};
+use super::{batch_angle, compensated_mean, CompensatedSum};
+use crate::direction::Angle;
 use crate::real::{dot, norm, Real};
 
 /// Largest `n` that [`enumerate_batches`] accepts (`2¹⁶` subsets).
@@ -25,7 +26,7 @@ pub struct BatchGeometry<T> {
     /// `⟨g_B, g⟩`.
     pub inner: T,
     /// `θ_B`; `None` when `g = 0`.
-    pub angle: Option<BatchAngle<T>>,
+    pub angle: Option<Angle<T>>,
 }
 
 /// All `C(n, b)` batches of one size `b`.
@@ -51,11 +52,11 @@ impl<T: Real> ExactBatches<T> {
     /// `E[sin² θ_B]`; `None` when `g = 0`.
     pub fn mean_sin2(&self) -> Option<T> {
         self.angles()
-            .map(|angles| compensated_mean(angles.iter().map(|a| a.sin2)))
+            .map(|angles| compensated_mean(angles.iter().map(|a| a.sin2())))
     }
 
     /// The angles of all batches; `None` when `g = 0`.
-    pub fn angles(&self) -> Option<Vec<BatchAngle<T>>> {
+    pub fn angles(&self) -> Option<Vec<Angle<T>>> {
         self.batches.iter().map(|batch| batch.angle).collect()
     }
 }

@@ -13,27 +13,17 @@
 //! - [`analyzer`]: the statistics of `cos θ_B` per batch size for a
 //!   per-example gradient dump of any size (exact where enumeration is
 //!   cheap, otherwise sampled from seeded random permutations, streamed);
-//! - [`command`]: the `cliptheory angles` command (table, JSON, plot).
 //!
 //! Conventions: a zero batch mean `g_B = 0` has `cos θ_B := 0` and
 //! `sin² θ_B := 1`; angles need `g ≠ 0`.
 
 pub mod analyzer;
-pub mod command;
 pub mod exact;
 
 use nalgebra::DVector;
 
+use crate::direction::Angle;
 use crate::real::{dot, norm, Real};
-
-/// The angle between a batch gradient `g_B` and the full gradient `g`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchAngle<T> {
-    /// `cos θ_B = ⟨g_B, g⟩ / (‖g_B‖ ‖g‖)`, clamped to `[−1, 1]`; `0` for `g_B = 0`.
-    pub cos: T,
-    /// `sin² θ_B = ‖P⊥(g_B − g)‖² / ‖g_B‖²`, at most `1`; `1` for `g_B = 0`.
-    pub sin2: T,
-}
 
 /// The angle of `g_B = g + δ` to `g`, from the batch mean `g_B`, its
 /// deviation `δ = g_B − g` and the unit vector `u = g/‖g‖`.
@@ -47,12 +37,12 @@ pub fn batch_angle<T: Real>(
     batch_mean: &DVector<T>,
     deviation: &DVector<T>,
     unit_mean: &DVector<T>,
-) -> BatchAngle<T> {
+) -> Angle<T> {
     let batch_norm = norm(batch_mean);
     if batch_norm == T::zero() {
-        return BatchAngle {
+        return Angle {
             cos: T::zero(),
-            sin2: T::one(),
+            sin: T::one(),
         };
     }
     let shorter = if norm(deviation) < batch_norm {
@@ -62,11 +52,11 @@ pub fn batch_angle<T: Real>(
     };
     let orthogonal = shorter - unit_mean * dot(shorter, unit_mean);
     let sin = (norm(&orthogonal) / batch_norm).min(T::one());
-    BatchAngle {
+    Angle {
         cos: (dot(batch_mean, unit_mean) / batch_norm)
             .max(-T::one())
             .min(T::one()),
-        sin2: sin * sin,
+        sin,
     }
 }
 

@@ -1016,6 +1016,8 @@ fn ensure_finite_parameters(index: usize, component: &Component<f64>) -> Result<
         }
     };
     let numbers: Vec<f64> = match component {
+        // A user-defined objective has no parameters here (and no rule).
+        Component::Custom(_) => Vec::new(),
         Component::Linear { c } => c.iter().copied().collect(),
         Component::Quadratic {
             hessian,
@@ -1084,6 +1086,15 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
     let mut groups: Vec<Group<'_>> = Vec::new();
     for &(index, component) in components {
         match component {
+            Component::Custom(custom) => {
+                return Err(refuse(
+                    &[index],
+                    format!(
+                        "`{}` is a user-defined objective: no proven (L0, L1) rule covers it",
+                        custom.name()
+                    ),
+                ))
+            }
             Component::Linear { c } => {
                 linear.push(c);
                 linear_indices.push(index);
@@ -1374,7 +1385,7 @@ impl Certification {
 pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Certification> {
     let wide = instance.cast::<f64>()?;
     let dim = wide.dim();
-    let indexed: Vec<(usize, &Component<f64>)> = wide.components.iter().enumerate().collect();
+    let indexed: Vec<(usize, &Component<f64>)> = wide.components().iter().enumerate().collect();
     let f = certify_indexed(&indexed, dim)?;
     let components = indexed
         .iter()
@@ -1386,7 +1397,7 @@ pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Certification> {
 /// The certified pair of `f` alone.
 pub fn certify_f<T: Real>(instance: &Instance<T>) -> Result<Pair> {
     let wide = instance.cast::<f64>()?;
-    let indexed: Vec<(usize, &Component<f64>)> = wide.components.iter().enumerate().collect();
+    let indexed: Vec<(usize, &Component<f64>)> = wide.components().iter().enumerate().collect();
     Ok(certify_indexed(&indexed, wide.dim())?.pair)
 }
 

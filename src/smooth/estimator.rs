@@ -8,12 +8,12 @@
 //! axes, the crossing points of exponential sums), seeded random points
 //! around them at several radii, then a pattern search from the best few.
 
+use crate::random::RngExt;
 use nalgebra::DVector;
-use proptest::prelude::Rng;
 
 use super::certificate::{atom_rate, expsum_crossing_ln, operator_norm, Pair};
 use crate::instance::{Atom, Component, Instance};
-use crate::report::seeded_rng;
+use crate::random::seeded_rng;
 
 /// Sweeps of the pattern search per start (the search stops earlier when
 /// the step has shrunk by `10⁶`).
@@ -49,7 +49,10 @@ pub const ROUNDING_MARGIN: f64 = 1e-12;
 /// `‖∇²f(x)‖ − L1 ‖∇f(x)‖ − 10⁻¹² (‖∇²f(x)‖ + L1 ‖∇f(x)‖)` (`−∞` where it
 /// is not finite): a value that rounding alone cannot make positive.
 pub fn excess_curvature(instance: &Instance<f64>, l1: f64, x: &DVector<f64>) -> f64 {
-    let h = operator_norm(&instance.hessian(x));
+    let Ok(hessian) = instance.hessian(x) else {
+        return f64::NEG_INFINITY;
+    };
+    let h = operator_norm(&hessian);
     let g = instance.gradient(x).norm();
     let q = h - l1 * g - ROUNDING_MARGIN * (h + l1 * g);
     if q.is_finite() {
@@ -65,8 +68,8 @@ pub fn excess_curvature(instance: &Instance<f64>, l1: f64, x: &DVector<f64>) -> 
 /// rate on coordinate `j`) and the crossing point of its exponential atoms.
 pub fn candidate_points(instance: &Instance<f64>, pair: Pair) -> Vec<DVector<f64>> {
     let dim = instance.dim();
-    let mut points = vec![instance.x0.clone(), DVector::zeros(dim)];
-    for component in &instance.components {
+    let mut points = vec![instance.x0().clone(), DVector::zeros(dim)];
+    for component in instance.components() {
         if let Component::Separable {
             rotation,
             shift,
@@ -111,7 +114,7 @@ fn merged_exponentials(
     j: usize,
 ) -> (Vec<f64>, Vec<f64>) {
     let (mut w, mut a) = (Vec::new(), Vec::new());
-    for component in &instance.components {
+    for component in instance.components() {
         if let Component::Separable {
             rotation: r,
             shift: s,
@@ -148,8 +151,9 @@ pub fn crossing((ln_w, a): &(Vec<f64>, Vec<f64>)) -> Option<f64> {
     expsum_crossing_ln(ln_w, a).map(|(lo, hi)| 0.5 * (lo + hi))
 }
 
-fn uniform(rng: &mut impl Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+/// Uniform on `[−1, 1)`.
+fn uniform(rng: &mut impl RngExt) -> f64 {
+    rng.random_range(-1.0..1.0)
 }
 
 /// The sampled lower bound on the least `L0` valid with `l1` (see the module
@@ -206,7 +210,7 @@ pub fn lower_bound_l0(
     let (best, at) = scored
         .into_iter()
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap_or((0.0, instance.x0.clone()));
+        .unwrap_or((0.0, instance.x0().clone()));
     LowerBound {
         l0: best.max(0.0),
         at,

@@ -90,12 +90,13 @@ fn gamma() -> Threshold<f64> {
 }
 
 fn instance(x0: DVector<f64>, components: Vec<Component<f64>>, note: &str) -> Instance<f64> {
-    Instance {
+    Instance::from_parts(crate::instance::InstanceParts {
         gamma: gamma(),
         x0,
         components,
         note: Some(note.to_string()),
-    }
+    })
+    .expect("generated instances are valid")
 }
 
 /// An orthogonal matrix: the `Q` factor of a random matrix (identity if

@@ -1,5 +1,5 @@
-//! `(L0, L1)` relaxed smoothness: certified constants, the sampled lower
-//! bound, and `cliptheory certify` (ids SMOOTH-1..6, `theorems/SMOOTH.md`).
+//! `(L0, L1)` relaxed smoothness: certified constants and the sampled lower
+//! bound (ids SMOOTH-1..6, `theorems/SMOOTH.md`).
 //!
 //! A twice differentiable `f` is `(L0, L1)`-smooth when
 //!
@@ -10,23 +10,20 @@
 //! - [`estimator`]: the sampled lower bound on the least valid `L0` at a
 //!   given `L1`, i.e. how loose a certificate is.
 //! - [`generators`]: random certified instances per family.
-//! - [`certify`](run_certify): the `certify` subcommand, and
-//!   [`render_certification_table`], the certified-versus-sampled table of
-//!   the report.
+//! - [`certify_instance`]: what `cliptheory certify` prints, as data, and
+//!   [`certification_table`], the certified-versus-sampled rows of the
+//!   report.
 
 pub mod certificate;
 pub mod estimator;
 pub mod generators;
 pub mod real_data;
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::instance::{Component, Instance};
-use crate::real::Real;
-use crate::report::seeded_rng;
+use crate::random::case_rng;
 use certificate::{atom_frontier, certify, Pair};
 use estimator::lower_bound_l0;
 use generators::Family;
@@ -36,50 +33,6 @@ pub const ESTIMATOR_SAMPLES: usize = 400;
 
 /// Seed of the estimator in `certify` and in the table.
 pub const ESTIMATOR_SEED: u64 = 20210318;
-
-/// `(e^s − 1)/s` (`1` at `s = 0`): `E(r) = r φ₁(L1 r)`, and `B_c = φ₁(c)`.
-pub fn phi1<T: Real>(s: T) -> T {
-    if s.abs() < T::of(1e-8) {
-        T::one() + s / T::of(2.0)
-    } else {
-        s.exp_m1() / s
-    }
-}
-
-/// `(e^s − 1 − s)/s²` (`1/2` at `s = 0`): the SMOOTH-3 bound is
-/// `(L0 + L1‖∇f(x)‖) r² φ₂(L1 r)`, and `K_c = 2 φ₂(c)`. For `|s| < 1/2` the
-/// series `Σ_k s^k/(k + 2)!` (16 terms, truncation below `10⁻¹⁷`) avoids
-/// the cancellation in `e^s − 1 − s`.
-pub fn phi2<T: Real>(s: T) -> T {
-    if s.abs() < T::of(0.5) {
-        // Horner on Σ_{k<16} s^k/(k+2)!.
-        let mut factorials = [1.0f64; 16];
-        let mut f = 2.0;
-        for (k, slot) in factorials.iter_mut().enumerate() {
-            *slot = 1.0 / f;
-            f *= (k + 3) as f64;
-        }
-        factorials
-            .iter()
-            .rev()
-            .fold(T::zero(), |acc, &c| acc * s + T::of(c))
-    } else {
-        (s.exp_m1() - s) / (s * s)
-    }
-}
-
-/// Arguments of `cliptheory certify`.
-#[derive(clap::Args, Debug)]
-pub struct CertifyArgs {
-    /// An instance file (cliptheory.instance.v1).
-    pub file: PathBuf,
-    /// Print JSON (`components`, `f`, `sampled_lower_bound_L0`, …).
-    #[arg(long)]
-    pub json: bool,
-    /// Random points of the lower-bound estimator.
-    #[arg(long, default_value_t = ESTIMATOR_SAMPLES)]
-    pub samples: usize,
-}
 
 /// One component's certificate in the `certify` output.
 #[derive(Clone, Debug, Serialize)]
@@ -126,7 +79,7 @@ pub fn certify_instance(instance: &Instance<f64>, samples: usize) -> Result<Cert
     let components = certification
         .components
         .iter()
-        .zip(&instance.components)
+        .zip(instance.components())
         .enumerate()
         .map(|(index, (c, component))| ComponentRow {
             index,
@@ -151,47 +104,13 @@ pub fn certify_instance(instance: &Instance<f64>, samples: usize) -> Result<Cert
     })
 }
 
-/// Renders a `certify` result as text.
-pub fn render_certified(c: &Certified) -> String {
-    let mut out = String::from("component  L0            L1            rule\n");
-    for row in &c.components {
-        out += &format!(
-            "{:<10} {:<13.6e} {:<13.6e} {}\n",
-            row.index, row.l0, row.l1, row.rule
-        );
-        if !row.atom_frontier_l0.is_empty() {
-            let f: Vec<String> = row
-                .atom_frontier_l0
-                .iter()
-                .map(|x| x.map_or("unknown".into(), |v| format!("{v:.4e}")))
-                .collect();
-            out += &format!(
-                "           atom frontier L0 at this L1: [{}]\n",
-                f.join(", ")
-            );
-        }
-    }
-    out += &format!(
-        "f          {:<13.6e} {:<13.6e} {}\n",
-        c.f.l0, c.f.l1, c.f_rule
-    );
-    out += &format!(
-        "sampled lower bound on L0 at L1 = {:.6e}: {:.6e}{}\n",
-        c.f.l1,
-        c.sampled_lower_bound_L0,
-        c.looseness
-            .map_or(String::new(), |r| format!(" (certified/lower = {r:.3})"))
-    );
-    out
-}
-
 /// The components' own certificates, for an instance whose average `f` has
 /// none: `(index, result)` per component.
 pub fn certify_each_component(
     instance: &Instance<f64>,
 ) -> Vec<(usize, Result<certificate::Certificate>)> {
     instance
-        .components
+        .components()
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -203,60 +122,6 @@ pub fn certify_each_component(
         .collect()
 }
 
-/// `cliptheory certify FILE [--json]`: prints the certificates. When no
-/// proven rule covers the average `f`, it still prints every component's
-/// certificate, then the reason, and exits with status 2.
-pub fn run_certify(args: &CertifyArgs) -> Result<std::process::ExitCode> {
-    let instance = Instance::load(&args.file)?;
-    let result = match certify_instance(&instance, args.samples) {
-        Ok(result) => result,
-        Err(error @ Error::NoCertificate { .. }) => {
-            let each = certify_each_component(&instance);
-            if args.json {
-                let rows: Vec<serde_json::Value> = each
-                    .iter()
-                    .map(|(index, c)| match c {
-                        Ok(c) => serde_json::json!({"index": index, "L0": c.pair.l0, "L1": c.pair.l1, "rule": c.rule}),
-                        Err(e) => serde_json::json!({"index": index, "error": e.to_string()}),
-                    })
-                    .collect();
-                let value =
-                    serde_json::json!({"components": rows, "f": null, "error": error.to_string()});
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
-            } else {
-                println!("component  L0            L1            rule");
-                for (index, c) in &each {
-                    match c {
-                        Ok(c) => println!(
-                            "{index:<10} {:<13.6e} {:<13.6e} {}",
-                            c.pair.l0, c.pair.l1, c.rule
-                        ),
-                        Err(e) => println!("{index:<10} no certificate: {e}"),
-                    }
-                }
-            }
-            eprintln!("error: f = (1/n) Σ f_i: {error}");
-            return Ok(std::process::ExitCode::from(2));
-        }
-        Err(error) => return Err(error),
-    };
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        );
-    } else {
-        if let Some(note) = &instance.note {
-            println!("{}: {note}", args.file.display());
-        }
-        print!("{}", render_certified(&result));
-    }
-    Ok(std::process::ExitCode::SUCCESS)
-}
-
 /// `count` seeded draws of a strategy (the stream depends on the label).
 fn draw(
     strategy: proptest::strategy::BoxedStrategy<Instance<f64>>,
@@ -266,7 +131,7 @@ fn draw(
     use proptest::strategy::{Strategy, ValueTree};
     let mut runner = proptest::test_runner::TestRunner::new_with_rng(
         proptest::test_runner::Config::default(),
-        seeded_rng(ESTIMATOR_SEED, label),
+        case_rng(ESTIMATOR_SEED, label),
     );
     (0..count)
         .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
@@ -329,32 +194,7 @@ pub fn certification_table(cases: usize, samples: usize) -> Vec<LoosenessRow> {
         .collect()
 }
 
-/// Instances per family in [`render_certification_table`].
+/// Instances per family in the report's certification table.
 pub const TABLE_CASES: usize = 20;
-/// Estimator points per instance in [`render_certification_table`].
+/// Estimator points per instance in the report's certification table.
 pub const TABLE_SAMPLES: usize = 100;
-
-/// The certification table as text, for the `check` report and `docs/`.
-pub fn render_certification_table() -> String {
-    render_rows(&certification_table(TABLE_CASES, TABLE_SAMPLES))
-}
-
-/// Renders table rows.
-pub fn render_rows(rows: &[LoosenessRow]) -> String {
-    let fmt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.3}"));
-    let mut out = String::from(
-        "| family | cases | median certified/lower L0 | max certified/lower L0 | certified L0 = 0 | violations |\n|---|---|---|---|---|---|\n",
-    );
-    for r in rows {
-        out += &format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            r.family,
-            r.cases,
-            fmt(r.median_ratio),
-            fmt(r.max_ratio),
-            r.zero_l0,
-            r.violations
-        );
-    }
-    out
-}

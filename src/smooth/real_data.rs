@@ -1,6 +1,6 @@
 //! Logistic regression on real data: 200 rows of the red wine-quality data
 //! (Cortez et al. 2009, UCI, CC BY 4.0; copied from `linfa-datasets` 0.8.1,
-//! every 8th row; provenance in `tests/fixtures/smooth_winequality_README.md`).
+//! every 8th row; provenance in `data/README.md`).
 //!
 //! Features are standardised over the 200 rows and an intercept feature `1`
 //! is appended (`dim = 12`); the label is `+1` when quality is at least 6.
@@ -13,8 +13,7 @@ use crate::clipping::Threshold;
 use crate::error::{Error, Result};
 use crate::instance::{Component, Instance};
 
-/// The embedded CSV (header + 200 rows, 11 features and `quality`).
-pub const WINE_CSV: &str = include_str!("../../tests/fixtures/smooth_winequality_red_every8th.csv");
+pub use crate::data::WINE_CSV;
 
 /// Quality at or above which a wine is labelled `+1`.
 pub const GOOD_QUALITY: f64 = 6.0;
@@ -82,12 +81,13 @@ pub fn wine_logistic_case() -> BoxedStrategy<Instance<f64>> {
                     label: *label,
                 })
                 .collect();
-            Instance {
+            Instance::from_parts(crate::instance::InstanceParts {
                 gamma: Threshold::new(1.0).expect("1 > 0"),
                 x0: DVector::from_column_slice(&x0),
                 components,
                 note: Some("logistic regression on red wine-quality rows".into()),
-            }
+            })
+            .expect("generated instances are valid")
         })
         .boxed()
 }

@@ -11,7 +11,7 @@ use nalgebra::DVector;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::{statement, witness, Statement};
+use super::{witness, Statement};
 use crate::batch::exact::{enumerate_batches, SubsetEnumeration};
 use crate::batch::{compensated_mean, variance_factor};
 use crate::clipping::Threshold;
@@ -19,6 +19,7 @@ use crate::direction::GradientSet;
 use crate::generators::gradient_case;
 use crate::instance::Instance;
 use crate::real::Real;
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// Largest `n` the BATCH generators draw.
@@ -82,7 +83,7 @@ pub fn batch_2<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
             let relative = batch.deviation_norm / grad_norm;
             out.push(Comparison::at_most(
                 "sin² θ_B ≤ min(1, ‖g_B − g‖²/‖g‖²)",
-                angle.sin2,
+                angle.sin2(),
                 (relative * relative).min(T::one()),
                 T::one(),
             ));
@@ -114,7 +115,7 @@ pub fn batch_3<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
             bound.min(T::one()),
             T::one(),
         ));
-        let mut sin2: Vec<T> = batches.angles()?.iter().map(|a| a.sin2).collect();
+        let mut sin2: Vec<T> = batches.angles()?.iter().map(|a| a.sin2()).collect();
         sin2.sort_by(|a, b| b.partial_cmp(a).unwrap_or(core::cmp::Ordering::Equal));
         let count = T::of(sin2.len() as f64);
         for (k, &t2) in sin2.iter().enumerate() {

@@ -1,11 +1,12 @@
 //! BIAS-1..BIAS-5: the bias of the clipped direction at one point
 //! (`theorems/BIAS.md`).
 
-use super::{statement, witness, Statement};
+use super::{witness, Statement};
 use crate::clipping::clip_factor;
 use crate::direction::GradientSet;
 use crate::generators::pointwise_case;
 use crate::real::{dot, norm, Real};
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// BIAS-1: `d − g = −(1/n) Σ_{i∈C} (1 − γ/‖g_i‖) g_i`; `γ ≥ G ⇒ d = g`.

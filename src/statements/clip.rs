@@ -2,11 +2,12 @@
 
 use nalgebra::DVector;
 
-use super::{pairs, statement, witness, Statement};
+use super::{pairs, witness, Statement};
 use crate::clipping::{clip_factor, clipped_norm, excess, Threshold};
 use crate::direction::GradientSet;
 use crate::generators::{pair_case, pointwise_case};
 use crate::real::{dot, norm, Real};
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// The scalings `t` CLIP-4 is checked at: a small, a generic and a large

@@ -6,15 +6,17 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
 use super::ig::{ig_case, IG_STEPS};
-use super::{pairs, statement, witness, Statement};
+use super::{pairs, witness, Statement};
 use crate::clipping::{clip, clip_factor};
 use crate::direction::GradientSet;
-use crate::error::Result;
+use crate::direction::GradientsAt;
+use crate::error::{ensure_finite, Result};
 use crate::generators::pair_case;
 use crate::incremental::reference_epoch;
 use crate::instance::Instance;
 use crate::real::{norm, Real};
 use crate::smooth::certificate::certify;
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// CONJ-1, the mixed case of CLIP-5:
@@ -40,18 +42,6 @@ pub fn conj_1<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 
 // ---------------------------------------------------------------------------
 // CONJ-2 and CONJ-3: statements about one epoch of clipped IG.
-
-/// `Err(NonFinite)` naming `what` unless `value` is finite.
-pub(crate) fn ensure_finite<T: Real>(what: &str, value: T) -> Result<()> {
-    if value.is_finite() {
-        Ok(())
-    } else {
-        Err(crate::error::Error::NonFinite {
-            field: what.into(),
-            value: value.to_f64_lossless(),
-        })
-    }
-}
 
 /// Largest `n` for which CONJ-3 averages over all `n!` orders (exactly).
 pub const CONJ_3_MAX_N: usize = 6;
@@ -83,12 +73,12 @@ pub fn epoch_error<T: Real>(
     order: &[usize],
     alpha: T,
 ) -> Result<DVector<T>> {
-    let iterates = reference_epoch(instance, &instance.x0, order, alpha)?;
+    let iterates = reference_epoch(instance, instance.x0(), order, alpha)?;
     let mut e = DVector::zeros(instance.dim());
     for (step, &i) in order.iter().enumerate() {
         e += clip(
-            &instance.components[i].gradient(&iterates[step]),
-            instance.gamma,
+            &instance.components()[i].gradient(&iterates[step]),
+            instance.gamma(),
         )?;
         e -= &clipped_at_start[i];
     }
@@ -105,10 +95,10 @@ pub fn conj_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
     if !(2..=CONJ_3_MAX_N).contains(&n) {
         return Ok(None);
     }
-    let x = &instance.x0;
-    let gamma = instance.gamma;
+    let x = instance.x0();
+    let gamma = instance.gamma();
     let clipped_at_start = instance
-        .components
+        .components()
         .iter()
         .map(|c| clip(&c.gradient(x), gamma))
         .collect::<Result<Vec<_>>>()?;
@@ -128,7 +118,7 @@ pub fn conj_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
             total += e;
         }
         let mean = total / T::of(orders.len() as f64);
-        ensure_finite("‖e_k‖ of CONJ-3", mean + cyclic + scale)?;
+        ensure_finite(|| "‖e_k‖ of CONJ-3".into(), mean + cyclic + scale)?;
         out.push(Comparison::at_most(
             "mean over all n! orders of ‖e_k‖ ≤ ‖e_k‖ of the cyclic order",
             mean,
@@ -143,9 +133,11 @@ pub fn conj_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
 /// [`CONJ_3_MAX_N`] components.
 pub fn conj_3_case() -> BoxedStrategy<Instance<f64>> {
     ig_case()
-        .prop_map(|mut instance| {
-            instance.components.truncate(CONJ_3_MAX_N);
+        .prop_map(|instance| {
+            let kept = instance.components()[..instance.n().min(CONJ_3_MAX_N)].to_vec();
             instance
+                .with_components(kept)
+                .expect("a prefix of a valid instance's components is valid")
         })
         .boxed()
 }
@@ -161,7 +153,7 @@ pub fn conj_2_step<T: Real>(instance: &Instance<T>) -> Option<f64> {
         .fold((0.0f64, 0.0f64), |(l0, l1), c| {
             (l0.max(c.pair.l0), l1.max(c.pair.l1))
         });
-    let lipschitz = l0 + l1 * instance.gamma.get().to_f64_lossless();
+    let lipschitz = l0 + l1 * instance.gamma().get().to_f64_lossless();
     (lipschitz.is_finite() && lipschitz > 0.0).then(|| 1.0 / lipschitz)
 }
 
@@ -172,10 +164,13 @@ pub fn conj_2_step<T: Real>(instance: &Instance<T>) -> Option<f64> {
 /// and the epoch's drift is not, which is where CONJ-2 can fail.
 pub fn conj_2_case() -> BoxedStrategy<Instance<f64>> {
     (ig_case(), any::<bool>(), -4.0..0.0f64)
-        .prop_map(|(mut instance, near, exponent)| {
+        .prop_map(|(instance, near, exponent)| {
             if near {
                 if let Some(minimiser) = quadratic_stationary_point(&instance) {
-                    instance.x0 = minimiser + &instance.x0 * 10f64.powf(exponent);
+                    let x0 = minimiser + instance.x0() * 10f64.powf(exponent);
+                    if let Ok(moved) = instance.with_x0(x0) {
+                        return moved;
+                    }
                 }
             }
             instance
@@ -189,7 +184,7 @@ fn quadratic_stationary_point(instance: &Instance<f64>) -> Option<DVector<f64>> 
     let dim = instance.dim();
     let mut hessian = nalgebra::DMatrix::zeros(dim, dim);
     let mut linear = DVector::zeros(dim);
-    for component in &instance.components {
+    for component in instance.components() {
         let crate::instance::Component::Quadratic {
             hessian: h,
             linear: l,
@@ -228,21 +223,21 @@ pub fn conj_2<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T
     let a = T::of(a);
     let alpha = a / T::of(n as f64);
     let order: Vec<usize> = (0..n).collect();
-    let iterates = reference_epoch(instance, &instance.x0, &order, alpha)?;
+    let iterates = reference_epoch(instance, instance.x0(), &order, alpha)?;
     if !acute_at(instance, &iterates[0])? {
         return Ok(None);
     }
     let (start, next) = (&iterates[0], &iterates[n]);
     let inverse_n = T::one() / T::of(n as f64);
-    let magnitude = instance.components.iter().fold(T::zero(), |s, c| {
+    let magnitude = instance.components().iter().fold(T::zero(), |s, c| {
         s + c.value(start).abs() + c.value(next).abs()
     }) * inverse_n;
     let g = norm(&instance.gradient(start));
-    let scale = magnitude + a * g.min(instance.gamma.get()) * g;
+    let scale = magnitude + a * g.min(instance.gamma().get()) * g;
     let (before, after) = (instance.value(start), instance.value(next));
     // Overflowing values would compare as NaN: refuse them, typed.
     ensure_finite(
-        "f(x_k), f(x_{k+1}) and the scale of CONJ-2",
+        || "f(x_k), f(x_{k+1}) and the scale of CONJ-2".into(),
         before + after + scale,
     )?;
     Ok(Some(vec![Comparison::at_most(

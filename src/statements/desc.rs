@@ -1,10 +1,11 @@
 //! DESC-1..DESC-6: when the clipped direction descends (`theorems/DESC.md`).
 
-use super::{statement, witness, Statement, Witness};
+use super::{witness, Statement, Witness};
 use crate::clipping::clipped_norm;
 use crate::direction::GradientSet;
 use crate::generators::{acute_case, low_dimensional_case, pointwise_case, two_component_case};
 use crate::real::{norm, Real};
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// DESC-1: `⟨d, g⟩ = ‖g‖ (1/n) Σ min(‖g_i‖, γ) cos θ_i

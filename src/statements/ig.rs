@@ -12,18 +12,21 @@ use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::{statement, witness, Statement};
+use super::{witness, Statement};
 use crate::clipping::clip;
 use crate::clipping::Threshold;
+use crate::convergence::{Constants, EpochBounds, K_1};
 use crate::direction::cdc_rho;
 use crate::direction::GradientSet;
+use crate::direction::GradientsAt;
 use crate::error::Result;
 use crate::generators::pointwise_case;
-use crate::incremental::{reference_epoch, run, values, Constants, EpochBounds, RunConfig};
+use crate::incremental::{reference_epoch, run, values, RunConfig};
 use crate::instance::{Atom, Component, Instance};
 use crate::real::{dot, norm, Real};
 use crate::smooth::certificate::certify_components;
 use crate::smooth::generators::{exp_instance, rotation, smooth_case};
+use crate::statement;
 use crate::tolerance::Comparison;
 
 /// Epoch steps `a = nα` the IG statements are checked at.
@@ -33,11 +36,11 @@ pub const IG_STEPS: [f64; 3] = [1e-3, 0.05, 0.5];
 fn ig_1<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let n = instance.n();
     let order: Vec<usize> = (0..n).collect();
-    let gamma = instance.gamma.get();
+    let gamma = instance.gamma().get();
     let mut out = Vec::new();
     for a in IG_STEPS {
         let alpha = T::of(a) / T::of(n as f64);
-        let iterates = reference_epoch(instance, &instance.x0, &order, alpha)?;
+        let iterates = reference_epoch(instance, instance.x0(), &order, alpha)?;
         let start = &iterates[0];
         for (i, x) in iterates.iter().enumerate().skip(1) {
             let bound = T::of(i as f64) * alpha * gamma;
@@ -59,8 +62,8 @@ fn ig_1<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
 fn ig_2<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let n = instance.n();
     let order: Vec<usize> = (0..n).collect();
-    let gamma = instance.gamma;
-    let x = &instance.x0;
+    let gamma = instance.gamma();
+    let x = instance.x0();
     let at_start = instance.gradients_at(x)?;
     let d = at_start.clipped_direction();
     let mut out = Vec::new();
@@ -69,7 +72,7 @@ fn ig_2<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
         let iterates = reference_epoch(instance, x, &order, alpha)?;
         let mut e = DVector::zeros(x.len());
         for (step, &i) in order.iter().enumerate() {
-            let component = &instance.components[i];
+            let component = &instance.components()[i];
             e += crate::clipping::clip(&component.gradient(&iterates[step]), gamma)?;
             e -= crate::clipping::clip(&component.gradient(x), gamma)?;
         }
@@ -106,7 +109,7 @@ fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     // Only the components need certificates (f's may be refused, SMOOTH-5).
     let wide = instance.cast::<f64>()?;
     let Ok(pairs) = wide
-        .components
+        .components()
         .iter()
         .map(|c| certify_components(std::slice::from_ref(c), wide.dim()).map(|c| c.pair))
         .collect::<Result<Vec<_>>>()
@@ -114,9 +117,9 @@ fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
         return Ok(None);
     };
     let n = instance.n();
-    let x = &instance.x0;
+    let x = instance.x0();
     let dim = x.len();
-    let gamma = instance.gamma;
+    let gamma = instance.gamma();
     let order: Vec<usize> = (0..n).collect();
     let mut points: Vec<DVector<T>> = Vec::new();
     let mut epochs = Vec::new();
@@ -129,7 +132,7 @@ fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let mut axis = DVector::zeros(dim);
     axis[0] = T::one();
     let mut out = Vec::new();
-    for (i, component) in instance.components.iter().enumerate() {
+    for (i, component) in instance.components().iter().enumerate() {
         let c = T::of(pairs[i].l0) + T::of(pairs[i].l1) * gamma.get();
         let g_x = component.gradient(x);
         let s_x = norm(&g_x);
@@ -163,7 +166,7 @@ fn ig_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let n_real = T::of(n as f64);
     for (alpha, iterates) in &epochs {
         let mut e = DVector::zeros(dim);
-        for (step, component) in instance.components.iter().enumerate() {
+        for (step, component) in instance.components().iter().enumerate() {
             e += clip(&component.gradient(&iterates[step]), gamma)?;
             e -= clip(&component.gradient(x), gamma)?;
         }
@@ -193,9 +196,9 @@ pub fn reference_bounds<T: Real>(
     let d = set.clipped_direction();
     let g = set.mean();
     let mut e = DVector::zeros(x.len());
-    for (step, component) in instance.components.iter().enumerate() {
-        e += clip(&component.gradient(&iterates[step]), instance.gamma)?;
-        e -= clip(&component.gradient(x), instance.gamma)?;
+    for (step, component) in instance.components().iter().enumerate() {
+        e += clip(&component.gradient(&iterates[step]), instance.gamma())?;
+        e -= clip(&component.gradient(x), instance.gamma())?;
     }
     let next = iterates[n].clone();
     let (f, magnitude) = values(instance, x);
@@ -205,7 +208,7 @@ pub fn reference_bounds<T: Real>(
     let bounds = EpochBounds {
         n: n as f64,
         alpha: alpha.to_f64_lossless(),
-        gamma: instance.gamma.get().to_f64_lossless(),
+        gamma: instance.gamma().get().to_f64_lossless(),
         f: f.to_f64_lossless(),
         f_next: f_next.to_f64_lossless(),
         f_magnitude: (magnitude + magnitude_next).to_f64_lossless(),
@@ -216,7 +219,7 @@ pub fn reference_bounds<T: Real>(
         x_norm: norm(x).to_f64_lossless(),
         mean_component_norm: set.mean_component_norm().to_f64_lossless(),
     };
-    Ok((bounds, next, cdc_rho(d_dot_g, grad_norm, instance.gamma)))
+    Ok((bounds, next, cdc_rho(d_dot_g, grad_norm, instance.gamma())))
 }
 
 /// IG-4: `f(x_{k+1}) ≤ f(x_k) − a⟨∇f, d⟩ + α‖∇f‖‖e_k‖ + (L0 + L1‖∇f‖)(e^{L1 R} − 1 − L1 R)/L1²`
@@ -228,13 +231,13 @@ fn ig_4<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let mut out = Vec::new();
     for a in IG_STEPS {
         let alpha = T::of(a) / T::of(instance.n() as f64);
-        let (bounds, _, _) = reference_bounds(instance, &instance.x0, alpha)?;
-        let (lhs, rhs, scale) = bounds.ig_4(&constants);
+        let (bounds, _, _) = reference_bounds(instance, instance.x0(), alpha)?;
+        let ig_4 = bounds.ig_4(&constants);
         out.push(Comparison::at_most(
             "f(x_{k+1}) ≤ f(x_k) − a⟨∇f, d⟩ + α‖∇f‖‖e_k‖ + (L0 + L1‖∇f‖)(e^{L1 R} − 1 − L1 R)/L1²",
-            T::of(lhs),
-            T::of(rhs),
-            T::of(scale),
+            T::of(ig_4.lhs),
+            T::of(ig_4.rhs),
+            T::of(ig_4.scale),
         ));
     }
     Ok(Some(out))
@@ -270,10 +273,10 @@ pub fn ig_5_run<T: Real>(instance: &Instance<T>) -> Result<Option<Ig5Run>> {
     let Ok(constants) = Constants::certify(instance) else {
         return Ok(None);
     };
-    let gamma = instance.gamma.get().to_f64_lossless();
+    let gamma = instance.gamma().get().to_f64_lossless();
     let start = instance.gradients_at_start()?;
     let d = start.clipped_direction();
-    let rho_0 = cdc_rho(dot(&d, start.mean()), start.mean_norm(), instance.gamma)
+    let rho_0 = cdc_rho(dot(&d, start.mean()), start.mean_norm(), instance.gamma())
         .to_f64_lossless()
         .min(1.0);
     if rho_0.is_nan() || rho_0 <= 0.0 {
@@ -288,7 +291,7 @@ pub fn ig_5_run<T: Real>(instance: &Instance<T>) -> Result<Option<Ig5Run>> {
             continue;
         }
         let a = alpha.to_f64_lossless() * n;
-        let mut x = instance.x0.clone();
+        let mut x = instance.x0().clone();
         let mut epochs = Vec::with_capacity(IG_5_EPOCHS);
         let mut rho = 1.0f64;
         for _ in 0..IG_5_EPOCHS {
@@ -323,26 +326,26 @@ fn ig_5<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
         return Ok(None);
     };
     let mut out = Vec::new();
-    let gamma = instance.gamma.get().to_f64_lossless();
+    let gamma = instance.gamma().get().to_f64_lossless();
     let (a, rho) = (run.a, run.rho);
     for bounds in &run.epochs {
-        let (decrease, before, stated, scale) = bounds.ig_5(&run.constants, rho);
+        let ig_5 = bounds.ig_5(&run.constants, rho);
         out.push(Comparison::at_least(
             "f(x_k) − f(x_{k+1}) ≥ aρ min(G, γ)G − (a²γ/2) C_e G (n − 1)/n − (L0 + L1 G) K_1 a²γ²/2",
-            T::of(decrease),
-            T::of(before),
-            T::of(scale),
+            T::of(ig_5.decrease),
+            T::of(ig_5.before_split),
+            T::of(ig_5.scale),
         ));
         out.push(Comparison::at_least(
             "f(x_k) − f(x_{k+1}) ≥ (aρ/2) min(G, γ)G − a²γ² D",
-            T::of(decrease),
-            T::of(stated),
-            T::of(scale),
+            T::of(ig_5.decrease),
+            T::of(ig_5.stated),
+            T::of(ig_5.scale),
         ));
     }
     let common = run.constants.common();
     let c_e = common.l0 + common.l1 * gamma;
-    let big_d = a * c_e * c_e / (8.0 * rho) + crate::incremental::K_1 * c_e / 2.0;
+    let big_d = a * c_e * c_e / (8.0 * rho) + K_1 * c_e / 2.0;
     let k = run.epochs.len() as f64;
     let average = run
         .epochs
@@ -369,9 +372,8 @@ fn ig_5<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
 /// module ([`smooth_case`]) with `γ = 10^u`, `u ∈ [−1, 1]`.
 pub fn ig_smooth_case() -> BoxedStrategy<Instance<f64>> {
     (smooth_case(), -1.0..1.0f64)
-        .prop_map(|(mut instance, log_gamma)| {
-            instance.gamma = Threshold::new(10f64.powf(log_gamma)).expect("γ > 0");
-            instance
+        .prop_map(|(instance, log_gamma)| {
+            instance.with_gamma(Threshold::new(10f64.powf(log_gamma)).expect("γ > 0"))
         })
         .boxed()
 }
@@ -426,12 +428,13 @@ pub fn ig_acute_case() -> BoxedStrategy<Instance<f64>> {
                 })
                 .collect();
             let z0 = DVector::from_iterator(dim, z0.iter().zip(&largest).map(|(z, m)| 3.0 * z / m));
-            Instance {
+            Instance::from_parts(crate::instance::InstanceParts {
                 gamma: Threshold::new(10f64.powf(log_gamma)).expect("γ > 0"),
                 x0: r.transpose() * z0 + &shift,
                 components,
                 note: Some("acute separable family (IG-5)".into()),
-            }
+            })
+            .expect("generated instances are valid")
         })
         .boxed()
 }
@@ -527,12 +530,13 @@ pub fn ig_case() -> BoxedStrategy<Instance<f64>> {
                             }
                         })
                         .collect();
-                    Instance {
+                    Instance::from_parts(crate::instance::InstanceParts {
                         gamma: Threshold::new(10f64.powf(log_gamma)).expect("γ > 0"),
                         x0: DVector::from_vec(x0),
                         components,
                         note: None,
-                    }
+                    })
+                    .expect("generated instances are valid")
                 })
         })
         .boxed()

@@ -64,6 +64,7 @@ pub struct Witness {
 }
 
 /// One statement of the theory. See the module docs.
+#[derive(Clone)]
 pub struct Statement {
     /// Spec id, e.g. `"BIAS-2"`.
     pub id: &'static str,
@@ -183,9 +184,104 @@ impl Statement {
     pub fn document(&self) -> String {
         format!("theorems/{}.md", self.group())
     }
+
+    /// Draws `count` random cases from the statement's generator,
+    /// reproducibly: the stream depends only on `seed` and the id.
+    pub fn draw_cases(&self, count: usize, seed: u64) -> Vec<Instance<f64>> {
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            proptest::test_runner::Config::default(),
+            crate::random::case_rng(seed, self.id),
+        );
+        let strategy = (self.generator)();
+        (0..count)
+            .filter_map(|_| {
+                strategy
+                    .new_tree(&mut runner)
+                    .ok()
+                    .map(|tree| tree.current())
+            })
+            .collect()
+    }
 }
 
-/// Every statement, in spec order.
+/// A set of statements that `check`, `replay`, the explorer and the test
+/// harness read: the built-ins ([`Registry::builtin`]) and any a user adds
+/// with [`Registry::with`].
+///
+/// ```
+/// use cliptheory::statements::Registry;
+/// let registry = Registry::builtin();
+/// assert!(registry.find("BIAS-2").is_ok());
+/// assert_eq!(registry.len(), 35);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Registry {
+    statements: Vec<Statement>,
+}
+
+impl Registry {
+    /// No statements.
+    pub fn empty() -> Self {
+        Self {
+            statements: Vec::new(),
+        }
+    }
+
+    /// Every statement of the theory, in spec order.
+    pub fn builtin() -> Self {
+        Self {
+            statements: registry().to_vec(),
+        }
+    }
+
+    /// With one more statement; refuses an id already present.
+    pub fn with(mut self, statement: Statement) -> Result<Self> {
+        if self.statements.iter().any(|s| s.id == statement.id) {
+            return Err(Error::InvalidField {
+                field: "id".into(),
+                reason: format!("{} is already registered", statement.id),
+            });
+        }
+        self.statements.push(statement);
+        Ok(self)
+    }
+
+    /// Looks a statement up by id (case-insensitive; `bias_2` works too).
+    pub fn find(&self, id: &str) -> Result<&Statement> {
+        let wanted = id.to_ascii_uppercase().replace('_', "-");
+        self.statements
+            .iter()
+            .find(|s| s.id == wanted)
+            .ok_or_else(|| Error::UnknownStatement { id: id.into() })
+    }
+
+    /// The statements, in the order they were registered.
+    pub fn iter(&self) -> std::slice::Iter<'_, Statement> {
+        self.statements.iter()
+    }
+
+    /// The number of statements.
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Registry {
+    type Item = &'a Statement;
+    type IntoIter = std::slice::Iter<'a, Statement>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Every built-in statement, in spec order (what [`Registry::builtin`]
+/// holds).
 pub fn registry() -> &'static [Statement] {
     static REGISTRY: std::sync::OnceLock<Vec<Statement>> = std::sync::OnceLock::new();
     REGISTRY.get_or_init(|| {
@@ -201,7 +297,7 @@ pub fn registry() -> &'static [Statement] {
     })
 }
 
-/// Looks a statement up by id (case-insensitive; `bias_2` works too).
+/// Looks a built-in statement up by id (case-insensitive; `bias_2` works too).
 pub fn find(id: &str) -> Result<&'static Statement> {
     let wanted = id.to_ascii_uppercase().replace('_', "-");
     registry()
@@ -212,11 +308,13 @@ pub fn find(id: &str) -> Result<&'static Statement> {
 
 /// Wraps a pointwise check `fn(&GradientSet<T>) -> Option<Vec<Comparison<T>>>`
 /// into the two [`Evaluator`]s: gradients are taken at the instance's `x0`.
+#[macro_export]
 macro_rules! pointwise {
     ($check:ident) => {{
         fn evaluate<T: $crate::real::Real>(
             instance: &$crate::instance::Instance<T>,
         ) -> $crate::error::Result<Option<Vec<$crate::tolerance::Comparison<T>>>> {
+            use $crate::direction::GradientsAt as _;
             Ok($check(&instance.gradients_at_start()?))
         }
         (
@@ -225,12 +323,20 @@ macro_rules! pointwise {
         )
     }};
 }
-pub(crate) use pointwise;
 
-/// Builds a pointwise [`Statement`].
+/// Builds a pointwise [`Statement`] from a check written once, generic over
+/// the float type, on the component gradients at `x0`
+/// (`fn check<T: Real>(&GradientSet<T>) -> Option<Vec<Comparison<T>>>`):
+///
+/// ```text
+/// statement!("MY-1", "‖d‖ ≤ min(γ, mean ‖g_i‖)", Holds, my_1, generator, witnesses)
+/// ```
+///
+/// `examples/custom_lemma.rs` registers one.
+#[macro_export]
 macro_rules! statement {
     ($id:literal, $summary:literal, $expectation:ident, $check:ident, $generator:path, $witnesses:expr) => {{
-        let (evaluate_f64, evaluate_f32) = $crate::statements::pointwise!($check);
+        let (evaluate_f64, evaluate_f32) = $crate::pointwise!($check);
         $crate::statements::Statement {
             id: $id,
             summary: $summary,
@@ -242,7 +348,6 @@ macro_rules! statement {
         }
     }};
 }
-pub(crate) use statement;
 
 /// Builds a [`Statement`] from an instance-level check written once,
 /// generic over the float type (`fn check<T: Real>(&Instance<T>) ->
@@ -266,18 +371,23 @@ macro_rules! instance_statement {
     };
 }
 
-/// A pointwise witness from literal gradients (`dim` taken from the first).
-pub(crate) fn witness(name: &'static str, gamma: f64, gradients: &[&[f64]]) -> Witness {
+/// A pointwise witness from literal gradients (`dim` taken from the first):
+/// `n` linear components with these gradients, `x0 = 0`.
+///
+/// # Panics
+/// On `γ ≤ 0`, no gradients or gradients of different dimensions: witnesses
+/// are literals in code, so that is a bug in the statement's definition.
+pub fn witness(name: &'static str, gamma: f64, gradients: &[&[f64]]) -> Witness {
     let vectors = gradients
         .iter()
         .map(|g| nalgebra::DVector::from_column_slice(g))
         .collect();
-    let mut instance = Instance::from_gradients(
+    let instance = Instance::from_gradients(
         crate::clipping::Threshold::new(gamma).expect("witness γ > 0"),
         vectors,
     )
-    .expect("witness vectors share one dimension");
-    instance.note = Some(name.to_string());
+    .expect("witness vectors share one dimension")
+    .with_note(name);
     Witness { name, instance }
 }
 

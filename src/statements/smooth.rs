@@ -25,7 +25,7 @@ use crate::smooth::estimator::candidate_points;
 use crate::smooth::generators::{
     atom_case, exp_instance, extremal_instance, mixed_exp_case, smooth_case,
 };
-use crate::smooth::{phi1, phi2};
+use crate::special::{phi1, phi2};
 use crate::tolerance::Comparison;
 
 /// `c` of the constant forms: `L1 r ≤ 1` gives `B_1 = e − 1`, `K_1 = 2(e − 2)`.
@@ -53,7 +53,7 @@ fn at_point<T: Real>(instance: &Instance<T>, x: &DVector<T>, label: &str) -> Res
     let n = T::of(instance.n() as f64);
     let (mut value, mut abs, mut norms) = (T::zero(), T::zero(), T::zero());
     let mut gradient = DVector::zeros(x.len());
-    for c in &instance.components {
+    for c in instance.components() {
         let v = c.value(x);
         let g = c.gradient(x);
         value += v;
@@ -82,7 +82,7 @@ pub const PROBE_EXPONENTS: [f64; 6] = [0.05, 0.5, 1.0, 2.0, 8.0, 40.0];
 /// The probes `(y, r)` of the module docs.
 fn probes<T: Real>(instance: &Instance<T>, pair: Pair, g: &DVector<T>) -> Vec<(DVector<T>, T)> {
     let dim = instance.dim();
-    let x = &instance.x0;
+    let x = instance.x0();
     let mut directions = Vec::new();
     let gn = norm(g);
     if gn > T::zero() {
@@ -131,7 +131,7 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
         return Ok(None);
     };
     let (l0, l1) = pair.in_type::<T>();
-    let x = &instance.x0;
+    let x = instance.x0();
     let at_x = at_point(instance, x, "x0")?;
     let g = &at_x.gradient;
     let big_g = l0 + l1 * norm(g);
@@ -296,7 +296,7 @@ fn hessian_inequality<T: Real>(
                 );
             }
             _ => {
-                let h = c.hessian(x);
+                let h = c.hessian(x).ok()?;
                 let g = c.gradient(x);
                 hessian_sizes += frobenius(&h);
                 gradient_sizes += norm(&g);
@@ -335,7 +335,7 @@ pub fn hessian_inequality_with<T: Real>(
         .filter_map(|x| {
             hessian_inequality(
                 "f: ‖∇²f(x)‖ ≤ L0 + L1‖∇f(x)‖ (given pair)",
-                &instance.components,
+                instance.components(),
                 pair,
                 x,
             )
@@ -365,11 +365,11 @@ pub fn smooth_4<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
     for x in points_in(instance, certification.f.pair)? {
         out.extend(hessian_inequality(
             "f: ‖∇²f(x)‖ ≤ L0 + L1‖∇f(x)‖",
-            &instance.components,
+            instance.components(),
             certification.f.pair,
             &x,
         ));
-        for (c, cert) in instance.components.iter().zip(&certification.components) {
+        for (c, cert) in instance.components().iter().zip(&certification.components) {
             out.extend(hessian_inequality(
                 "f_i: ‖∇²f_i(x)‖ ≤ ℓ0_i + ℓ1_i‖∇f_i(x)‖",
                 std::slice::from_ref(c),
@@ -387,7 +387,7 @@ fn has_mixed_exponentials<T: Real>(instance: &Instance<T>) -> bool {
     let dim = instance.dim();
     (0..dim).any(|j| {
         let (mut positive, mut negative) = (false, false);
-        for c in &instance.components {
+        for c in instance.components() {
             if let Component::Separable { atoms, .. } = c {
                 let mut see = |a: T| {
                     positive |= a > T::zero();
@@ -424,7 +424,7 @@ pub fn smooth_5<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
         .filter_map(|x| {
             hessian_inequality(
                 "mean of exponentials: ‖∇²f‖ ≤ 2AM + L + A M_h + A‖∇f‖",
-                &instance.components,
+                instance.components(),
                 pair,
                 x,
             )
@@ -441,7 +441,7 @@ pub fn smooth_5<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
 pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let wide = instance.cast::<f64>()?;
     let mut out = Vec::new();
-    for (component, wide_component) in instance.components.iter().zip(&wide.components) {
+    for (component, wide_component) in instance.components().iter().zip(wide.components()) {
         let (
             Component::Separable {
                 rotation,
@@ -455,7 +455,7 @@ pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
         else {
             continue;
         };
-        let z0 = rotation * (&instance.x0 - shift);
+        let z0 = rotation * (instance.x0() - shift);
         for ((atom, wide_atom), &t0) in atoms.iter().zip(wide_atoms).zip(z0.iter()) {
             let s = atom_rate(wide_atom).max(1e-3);
             let mut pairs: Vec<(&'static str, Pair)> = atom_pairs(wide_atom);
@@ -515,7 +515,7 @@ pub fn growth_witnesses() -> Vec<Witness> {
 fn one_dimensional(atoms: Vec<Atom<f64>>, x0: f64, name: &'static str) -> Witness {
     Witness {
         name,
-        instance: Instance {
+        instance: Instance::from_parts(crate::instance::InstanceParts {
             gamma: crate::clipping::Threshold::new(1.0).expect("1 > 0"),
             x0: DVector::from_element(1, x0),
             components: atoms
@@ -527,7 +527,8 @@ fn one_dimensional(atoms: Vec<Atom<f64>>, x0: f64, name: &'static str) -> Witnes
                 })
                 .collect(),
             note: Some(name.to_string()),
-        },
+        })
+        .expect("generated instances are valid"),
     }
 }
 
@@ -551,7 +552,7 @@ pub fn quartic_witness() -> Witness {
     let x0 = rotation.transpose() * z + &shift;
     Witness {
         name: "t⁴/4 ⊕ 0.5 t²/2 under a rotation and shift, at z = (2, 0): 12 = 4 + 8",
-        instance: Instance {
+        instance: Instance::from_parts(crate::instance::InstanceParts {
             gamma: crate::clipping::Threshold::new(1.0).expect("1 > 0"),
             x0,
             components: vec![Component::Separable {
@@ -560,7 +561,8 @@ pub fn quartic_witness() -> Witness {
                 atoms: vec![Atom::Quartic, Atom::Quadratic { a: 0.5 }],
             }],
             note: Some("SMOOTH-4 quartic witness".into()),
-        },
+        })
+        .expect("generated instances are valid"),
     }
 }
 

@@ -4,24 +4,15 @@
 //! itertools, independently of this crate.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use cliptheory::batch::analyzer::analyze_file;
 use cliptheory::batch::analyzer::{analyze, AnglesOptions, AnglesReport, RowsInMemory};
-use cliptheory::batch::command::analyze_file;
 use cliptheory::npy::{write_matrix, Dtype, NpyErrorKind, NpyMatrixReader};
 use cliptheory::Error;
 use serde_json::Value;
 
 /// The contract's per-row statistics that exact enumeration determines.
-const STATISTICS: [&str; 7] = [
-    "mean_cos",
-    "q10_cos",
-    "q50_cos",
-    "q90_cos",
-    "frac_obtuse",
-    "mean_sin2",
-    "bound_sin2",
-];
+const STATISTICS: [&str; 7] = cliptheory::batch::analyzer::ROW_STATISTICS;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,7 +32,6 @@ fn options(samples: usize, seed: u64) -> AnglesOptions {
         samples,
         passes: 1000,
         seed,
-        progress: false,
     }
 }
 
@@ -346,61 +336,4 @@ fn written_dumps_read_back() {
         assert_eq!(from_file, from_memory);
     }
     std::fs::remove_dir_all(&dir).ok();
-}
-
-/// The command prints the contract's keys and draws the plot.
-#[test]
-fn angles_command_prints_contract_json_and_plots() {
-    let svg = std::env::temp_dir().join(format!("cliptheory-angles-{}.svg", std::process::id()));
-    let output = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
-        .args([
-            "angles",
-            "--json",
-            "--samples",
-            "30",
-            "--batch-sizes",
-            "1,3,10",
-            "--plot",
-        ])
-        .arg(&svg)
-        .arg(fixture("batch_small_f64.npy"))
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    for key in ["n", "d", "grad_norm", "sigma2", "monotone", "rows"] {
-        assert!(json.get(key).is_some(), "missing {key}");
-    }
-    let rows = json["rows"].as_array().expect("rows");
-    assert_eq!(rows.len(), 3);
-    for key in ["b", "exact", "stderr_cos"].iter().chain(&STATISTICS) {
-        assert!(
-            rows.iter().all(|r| r.get(key).is_some()),
-            "missing rows[].{key}"
-        );
-    }
-    assert_eq!(rows[1]["exact"], Value::Bool(false));
-    let picture = std::fs::read_to_string(&svg).expect("plot written");
-    assert!(picture.starts_with("<svg") && picture.contains("mean cos θ_B, 10–90% band"));
-    std::fs::remove_file(&svg).ok();
-
-    let table = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
-        .arg("angles")
-        .arg(fixture("batch_small_f32.npy"))
-        .output()
-        .expect("runs");
-    assert!(table.status.success());
-    assert!(String::from_utf8_lossy(&table.stdout).contains("mean cos"));
-
-    let bad = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
-        .arg("angles")
-        .arg(fixture("batch_bad_fortran.npy"))
-        .output()
-        .expect("runs");
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("Fortran order"));
 }

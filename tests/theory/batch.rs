@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use cliptheory::batch::exact::enumerate_batches;
+use cliptheory::direction::GradientsAt;
 use cliptheory::instance::Instance;
 use cliptheory::statements::find;
 

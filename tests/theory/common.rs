@@ -1,6 +1,6 @@
 //! Shared test machinery: one proptest configuration, the assertions every
-//! lemma test uses, and the macros that instantiate them per id and per
-//! float type.
+//! lemma test uses (the exported `cliptheory::testing` harness, here by id),
+//! and the macros that instantiate them per id and per float type.
 //!
 //! Per lemma there are three kinds of test (`lemma!`): it holds on the
 //! registry's random cases in `f32` and `f64`; its strengthened form (bound
@@ -8,19 +8,14 @@
 //! generator; and its witnesses are tight (|slack| ≤ `TIGHTNESS`).
 
 use cliptheory::instance::Instance;
-use cliptheory::report::draw_cases;
-use cliptheory::statements::{find, Checked, Expectation, Statement};
-use proptest::prelude::*;
+use cliptheory::statements::{find, Checked, Statement};
+use cliptheory::testing;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError};
 
-/// Seed of every property test (override with `PROPTEST_RNG_SEED`).
-pub const SEED: u64 = 20210318;
-
-/// Cases drawn when looking for a refutation of a strengthened statement.
-pub const STRENGTHEN_CASES: usize = 2000;
-
-/// A witness is tight when its relative slack is at most this.
-pub const TIGHTNESS: f64 = 1e-6;
+// Seed of every property test (override with `PROPTEST_RNG_SEED`), the
+// cases a strengthened statement is hunted on, and the tightness bound: the
+// exported harness's.
+pub use cliptheory::testing::{SEED, STRENGTHEN_CASES};
 
 /// The one proptest configuration: seeded, regressions committed under
 /// `tests/theory/proptest-regressions/`, case count from `PROPTEST_CASES`
@@ -48,122 +43,29 @@ pub fn generator(id: &str) -> proptest::strategy::BoxedStrategy<Instance<f64>> {
 
 /// Fails the case if `id` is refuted at `case` evaluated in `T`.
 pub fn assert_holds<T: Checked>(id: &str, case: &Instance<f64>) -> Result<(), TestCaseError> {
-    let statement = statement(id);
-    let instance = case
-        .cast::<T>()
-        .map_err(|e| TestCaseError::fail(format!("cast to {}: {e}", T::NAME)))?;
-    let evaluation = match statement.evaluate(&instance) {
-        Ok(Some(evaluation)) => evaluation,
-        Ok(None) => return Ok(()),
-        Err(e) => {
-            return Err(TestCaseError::fail(format!(
-                "{id} could not be evaluated: {e}"
-            )))
-        }
-    };
-    let worst = evaluation.worst();
-    prop_assert!(
-        !evaluation.is_refuted(),
-        "{id} refuted in {}: `{}`: lhs {:e}, rhs {:e}, slack {:e} < -tolerance {:e}\n{}",
-        T::NAME,
-        worst.label,
-        worst.lhs,
-        worst.rhs,
-        worst.slack,
-        evaluation.tolerance(),
-        case.to_json_string()
-    );
-    Ok(())
+    testing::assert_holds::<T>(statement(id), case).map_err(TestCaseError::fail)
 }
 
 /// The strengthened form of `id` must be refuted by its own generator:
 /// otherwise the check could not tell a true bound from a false one.
 pub fn assert_strengthened_refuted(id: &str) {
-    let statement = statement(id);
-    let refuted = draw_cases(statement, STRENGTHEN_CASES, SEED)
-        .iter()
-        .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if e.strengthened_is_refuted()));
-    assert!(
-        refuted,
-        "{id}: the strengthened statement survived {STRENGTHEN_CASES} cases: the test has no teeth"
-    );
+    testing::assert_strengthened_refuted(statement(id), STRENGTHEN_CASES)
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Every witness of a lemma holds and is tight, in both float types.
 pub fn assert_tight_witnesses(id: &str) {
-    let statement = statement(id);
-    assert!(statement.expectation.must_hold(), "{id} is not a lemma");
-    let witnesses = (statement.witnesses)();
-    assert!(!witnesses.is_empty(), "{id} has no tightness witness");
-    for witness in witnesses {
-        let evaluation = statement
-            .evaluate(&witness.instance)
-            .expect("witness evaluates")
-            .unwrap_or_else(|| {
-                panic!(
-                    "{id}: witness `{}` does not meet the hypotheses",
-                    witness.name
-                )
-            });
-        let slack = evaluation.slack();
-        assert!(
-            !evaluation.is_refuted() && slack.abs() <= TIGHTNESS,
-            "{id}: witness `{}` has slack {slack:e}, not within {TIGHTNESS:e} of 0",
-            witness.name
-        );
-        let in_f32 = witness.instance.cast::<f32>().expect("cast");
-        let evaluation = statement
-            .evaluate(&in_f32)
-            .expect("evaluates")
-            .expect("applies");
-        assert!(
-            !evaluation.is_refuted(),
-            "{id}: witness `{}` refuted in f32",
-            witness.name
-        );
-    }
+    testing::assert_tight_witnesses(statement(id)).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Every known counterexample of a refuted claim refutes it, in both types.
 pub fn assert_known_counterexamples(id: &str) {
-    let statement = statement(id);
-    assert_eq!(
-        statement.expectation,
-        Expectation::Fails,
-        "{id} is not a refuted claim"
-    );
-    let witnesses = (statement.witnesses)();
-    assert!(!witnesses.is_empty(), "{id} has no known counterexample");
-    for witness in witnesses {
-        for refuted in [
-            statement
-                .evaluate(&witness.instance)
-                .ok()
-                .flatten()
-                .map(|e| e.is_refuted()),
-            statement
-                .evaluate(&witness.instance.cast::<f32>().expect("cast"))
-                .ok()
-                .flatten()
-                .map(|e| e.is_refuted()),
-        ] {
-            assert_eq!(
-                refuted,
-                Some(true),
-                "{id}: `{}` does not refute it",
-                witness.name
-            );
-        }
-    }
+    testing::assert_known_counterexamples(statement(id)).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// The statement's generator finds a counterexample within `cases` draws.
 pub fn assert_generator_refutes(id: &str, cases: usize) {
-    let statement = statement(id);
-    let found = draw_cases(statement, cases, SEED)
-        .iter()
-        .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if e.is_refuted()));
-    assert!(found, "{id}: no counterexample in {cases} random cases");
+    testing::assert_generator_refutes(statement(id), cases).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Instantiates the three kinds of lemma test for one id:

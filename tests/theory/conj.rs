@@ -25,9 +25,9 @@ fn conj_2_near_stationary_epoch_by_hand() {
         cliptheory::statements::conj::conj_2_step(&instance),
         Some(1.0)
     );
-    let iterates = reference_epoch(&instance, &instance.x0, &[0, 1], 0.5).unwrap();
+    let iterates = reference_epoch(&instance, instance.x0(), &[0, 1], 0.5).unwrap();
     assert_eq!(iterates[2].as_slice(), &[0.25, 0.025]);
-    assert!((instance.value(&instance.x0) - 0.505).abs() < 1e-15);
+    assert!((instance.value(instance.x0()) - 0.505).abs() < 1e-15);
     assert!((instance.value(&iterates[2]) - (0.5 + 1.01 / 32.0)).abs() < 1e-15);
     let evaluation = statement.evaluate(&instance).unwrap().unwrap();
     assert!(evaluation.is_refuted());
@@ -46,7 +46,7 @@ fn conj_2_step_satisfies_l1_a_gamma_at_most_one() {
     )
     .unwrap();
     assert_eq!(conj_2_step(&quadratic), Some(1.0));
-    for instance in cliptheory::report::draw_cases(common::statement("CONJ-2"), 64, 1) {
+    for instance in common::statement("CONJ-2").draw_cases(64, 1) {
         if let Some(a) = conj_2_step(&instance) {
             let c = cliptheory::smooth::certificate::certify(&instance).unwrap();
             let l1 = c
@@ -54,7 +54,7 @@ fn conj_2_step_satisfies_l1_a_gamma_at_most_one() {
                 .iter()
                 .map(|c| c.pair.l1)
                 .fold(c.f.pair.l1, f64::max);
-            assert!(l1 * a * instance.gamma.get() <= 1.0 + 1e-12);
+            assert!(l1 * a * instance.gamma().get() <= 1.0 + 1e-12);
         }
     }
 }
@@ -71,9 +71,9 @@ fn conj_3_cyclic_order_best_by_hand() {
     let statement = common::statement("CONJ-3");
     let instance = (statement.witnesses)()[0].instance.clone();
     let clipped: Vec<_> = instance
-        .components
+        .components()
         .iter()
-        .map(|c| cliptheory::clipping::clip(&c.gradient(&instance.x0), instance.gamma).unwrap())
+        .map(|c| cliptheory::clipping::clip(&c.gradient(instance.x0()), instance.gamma()).unwrap())
         .collect();
     let alpha = 0.25;
     let norms: Vec<f64> = permutations(2)

@@ -1,5 +1,7 @@
 //! DESC-1..DESC-6 (`theorems/DESC.md`).
 
+use cliptheory::direction::GradientsAt;
+
 lemma!(desc_1, "DESC-1");
 lemma!(desc_2, "DESC-2");
 lemma!(desc_3, "DESC-3");

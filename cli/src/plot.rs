@@ -2,7 +2,7 @@
 //! axis labels, a title, a legend, linear or logarithmic `x`.
 //!
 //! ```
-//! use cliptheory::plot::{Figure, Series};
+//! use cliptheory_cli::plot::{Figure, Series};
 //!
 //! let svg = Figure::new("mean cos θ_B", "batch size b", "cos θ_B")
 //!     .log_x()
@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use cliptheory::error::{Error, Result};
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 450.0;

@@ -7,7 +7,8 @@ use std::process::{Command, Output};
 fn cliptheory(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cliptheory"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // paths in these tests are relative to the workspace root
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("the binary runs")
 }
@@ -17,6 +18,11 @@ fn fixture(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
+}
+
+/// A fixture's path from the workspace root (for tests that run elsewhere).
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures")).join(name)
 }
 
 fn json(output: &Output) -> serde_json::Value {
@@ -221,4 +227,101 @@ fn smooth_4_certify_prints_components_when_f_has_no_certificate() {
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["components"].as_array().unwrap().len(), 5);
     assert!(value["f"].is_null() && value["error"].is_string());
+}
+
+/// The command prints the contract's keys and draws the plot.
+#[test]
+fn angles_command_prints_contract_json_and_plots() {
+    let svg = std::env::temp_dir().join(format!("cliptheory-angles-{}.svg", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "angles",
+            "--json",
+            "--samples",
+            "30",
+            "--batch-sizes",
+            "1,3,10",
+            "--plot",
+        ])
+        .arg(&svg)
+        .arg(fixture_path("batch_small_f64.npy"))
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for key in ["n", "d", "grad_norm", "sigma2", "monotone", "rows"] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3);
+    for key in ["b", "exact", "stderr_cos"]
+        .iter()
+        .chain(&cliptheory::batch::analyzer::ROW_STATISTICS)
+    {
+        assert!(
+            rows.iter().all(|r| r.get(key).is_some()),
+            "missing rows[].{key}"
+        );
+    }
+    assert_eq!(rows[1]["exact"], serde_json::Value::Bool(false));
+    let picture = std::fs::read_to_string(&svg).expect("plot written");
+    assert!(picture.starts_with("<svg") && picture.contains("mean cos θ_B, 10–90% band"));
+    std::fs::remove_file(&svg).ok();
+
+    let table = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .arg("angles")
+        .arg(fixture_path("batch_small_f32.npy"))
+        .output()
+        .expect("runs");
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stdout).contains("mean cos"));
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .arg("angles")
+        .arg(fixture_path("batch_bad_fortran.npy"))
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Fortran order"));
+}
+
+/// `cliptheory run --plot` on the IG-6(a) fixture: one SVG with six lines
+/// (`f − f_min` and `‖∇f‖` for the clipped, unclipped and full-clipped
+/// runs), no NaN, and the clipped run's gap staying above 1 (it settles at
+/// the non-stationary point) while full clipping's falls below `10⁻⁶`.
+#[test]
+fn ig_6_run_plot_draws_the_three_variants() {
+    let path = std::env::temp_dir().join(format!("ig_6_plot_{}.svg", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(["run", "--step", "0.01", "--epochs", "1000", "--plot"])
+        .arg(&path)
+        .arg(fixture_path("ig_6a_fixed_points.json"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let svg = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(svg.matches("<polyline").count(), 6);
+    for name in [
+        "clipped: f − f_min",
+        "unclipped: ‖∇f‖",
+        "full-clipped: f − f_min",
+    ] {
+        assert!(svg.contains(name), "legend lacks {name}");
+    }
+    assert!(!svg.contains("NaN"));
+    let instance =
+        cliptheory::instance::Instance::load(&fixture_path("ig_6a_fixed_points.json")).unwrap();
+    let config = cliptheory::incremental::RunConfig::new(0.01, 1000, 1).unwrap();
+    let compared =
+        cliptheory::incremental::compare_variants(&instance, &config, &mut |_, _| {}).unwrap();
+    let last_gap = |k: usize| compared.runs[k].1.final_point.f - compared.f_min;
+    assert!(last_gap(0) > 1.0 && last_gap(2) < 1e-6);
 }

@@ -5,19 +5,20 @@
 //! and prints a Markdown summary; the seed-0 curves are drawn as SVG.
 //!
 //! ```text
-//! cargo run --release --example batch_angles_real -- [DUMP_DIR] [FIGURE_DIR]
+//! cargo run --release -p cliptheory-cli --example batch_angles_real -- [DUMP_DIR] [FIGURE_DIR]
 //! ```
 //! (defaults `target/batch-dumps`, `docs/figures`). Each dump can then be
 //! analysed again with `cliptheory angles DUMP_DIR/<name>.npy`.
 
 use std::path::PathBuf;
 
+use cliptheory::batch::analyzer::analyze_file;
 use cliptheory::batch::analyzer::AnglesOptions;
-use cliptheory::batch::command::{analyze_file, figure};
 use cliptheory::models::{
     mean_loss, per_example_gradients, Dataset, Logistic, Model, OneHiddenLayer, Sgd,
 };
 use cliptheory::npy::{write_matrix, Dtype};
+use cliptheory_cli::angles::figure;
 
 const SNAPSHOTS: [usize; 4] = [0, 10, 100, 1000];
 const SEEDS: u64 = 5;

@@ -1,14 +1,16 @@
 //! `cliptheory angles FILE.npy`: the angle analyzer as a command (table,
 //! `--json` with the contract's keys, `--plot out.svg`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::analyzer::{
-    analyze, AnglesOptions, AnglesReport, DEFAULT_ANGLES_SEED, DEFAULT_PASSES, DEFAULT_SAMPLES,
+use cliptheory::batch::analyzer::{
+    analyze_file_with, AnglesOptions, AnglesReport, AnglesRow, DEFAULT_ANGLES_SEED, DEFAULT_PASSES,
+    DEFAULT_SAMPLES,
 };
-use crate::error::Result;
-use crate::npy::NpyMatrixReader;
+use cliptheory::error::Result;
+
 use crate::plot::{Figure, Series};
+use crate::progress::Bar;
 
 /// Arguments of `cliptheory angles`.
 #[derive(clap::Args, Debug, Clone)]
@@ -36,28 +38,27 @@ pub struct AnglesArgs {
 }
 
 impl AnglesArgs {
-    /// The analyzer options these arguments ask for (progress on).
+    /// The analyzer options these arguments ask for.
     pub fn options(&self) -> AnglesOptions {
         AnglesOptions {
             batch_sizes: self.batch_sizes.clone(),
             samples: self.samples,
             passes: self.passes,
             seed: self.seed,
-            progress: true,
         }
     }
-}
-
-/// Reads `path` (streamed) and analyzes it.
-pub fn analyze_file(path: &Path, options: &AnglesOptions) -> Result<AnglesReport> {
-    let mut reader = NpyMatrixReader::open(path)?;
-    analyze(&mut reader, options)
 }
 
 /// Runs the command: the text to print on stdout (the plot, if asked for,
 /// is written to its file).
 pub fn run(args: &AnglesArgs) -> Result<String> {
-    let report = analyze_file(&args.file, &args.options())?;
+    let bar = Bar::new(
+        true,
+        "{msg} [{bar:40}] {pos}/{len} rows, {elapsed} (eta {eta})",
+    );
+    let report = analyze_file_with(&args.file, &args.options(), &bar);
+    cliptheory::progress::Progress::finish(&bar);
+    let report = report?;
     if let Some(path) = &args.plot {
         let name = args
             .file
@@ -128,7 +129,7 @@ pub fn render_table(report: &AnglesReport) -> String {
 /// (BATCH-3 bounds `E[cos²]`, not the mean cosine: obtuse batches can pull
 /// the mean below the dashed line, BATCH-4.)
 pub fn figure(report: &AnglesReport, title: &str) -> Figure {
-    let b = |row: &super::analyzer::AnglesRow| row.b as f64;
+    let b = |row: &AnglesRow| row.b as f64;
     Figure::new(title, "batch size b", "cos θ_B")
         .log_x()
         .y_range(-1.05, 1.05)

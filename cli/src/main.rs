@@ -1,18 +1,23 @@
 //! The `cliptheory` command line: `check` (the theory check report),
-//! `replay` (every statement at one saved instance), `list` (the ids).
+//! `replay` (every statement at one saved instance), `explore`, `run`,
+//! `certify`, `angles`, `list`. Argument parsing, tables, plots, progress
+//! bars and exit codes live here; everything they show is computed by the
+//! `cliptheory` library.
+//!
+//! Exit status: 0 when everything checked held, 1 when a statement that
+//! should hold was refuted, 2 for bad input or a failed evaluation.
+
+use cliptheory_cli::{angles, certify, progress, run, tables};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use std::io::IsTerminal;
-
-use cliptheory::explorer::{explore, ExploreOptions};
-use cliptheory::incremental;
+use cliptheory::explorer::{explore_with, ExploreOptions, MAX_RESTARTS};
 use cliptheory::instance::Instance;
 use cliptheory::report::{self, DEFAULT_CASES, DEFAULT_SEED};
-use cliptheory::statements::registry;
+use cliptheory::statements::Registry;
 
 /// Machine checks for gradient clipping in incremental gradient methods.
 #[derive(Parser, Debug)]
@@ -52,11 +57,11 @@ enum Command {
     },
     /// Hunt for a counterexample to one statement: search, shrink, save.
     Explore {
-        /// Statement id, e.g. `DESC-5` (see `cliptheory list`).
+        /// Statement id, e.g. `DESC-5` (see `cliptheory list`), or `SMOOTH-5-NAIVE` (the naive sum rule SMOOTH-5 refutes).
         id: String,
         /// Evaluations of the statement to spend.
-        #[arg(long, default_value_t = 20_000)]
-        budget: usize,
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+        budget: u64,
         /// Seed: the same seed gives the same result.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -64,8 +69,8 @@ enum Command {
         #[arg(long)]
         components: Option<usize>,
         /// Local searches, run in parallel.
-        #[arg(long, default_value_t = 8)]
-        restarts: usize,
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_RESTARTS as u64))]
+        restarts: u64,
         /// Save the (shrunk) counterexample here as instance JSON.
         #[arg(long, value_name = "FILE.json")]
         out: Option<PathBuf>,
@@ -74,13 +79,13 @@ enum Command {
         json: bool,
     },
     /// Run clipped incremental gradient on an instance and print its per-epoch trace.
-    Run(incremental::RunArgs),
+    Run(run::RunArgs),
     /// List the statement ids with their summaries.
     List,
     /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
-    Certify(cliptheory::smooth::CertifyArgs),
+    Certify(certify::CertifyArgs),
     /// Angles between minibatch gradients and the full gradient, per batch size, for a `.npy` dump.
-    Angles(cliptheory::batch::command::AnglesArgs),
+    Angles(angles::AnglesArgs),
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -88,6 +93,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
+    let registry = Registry::builtin();
     match cli.command {
         Command::Check {
             cases,
@@ -96,11 +102,11 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             json,
             save_counterexamples,
         } => {
-            let report = report::check(cases, seed, &only)?;
+            let report = report::check(&registry, cases, seed, &only)?;
             if json {
                 println!("{}", to_json(&report));
             } else {
-                print!("{}", report::render_check_table(&report));
+                print!("{}", tables::render_check_table(&report));
             }
             if let Some(dir) = save_counterexamples {
                 std::fs::create_dir_all(&dir).map_err(|source| cliptheory::Error::Io {
@@ -113,8 +119,7 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                             "{}.json",
                             row.id.to_ascii_lowercase().replace('-', "_")
                         ));
-                        let mut case = case.clone();
-                        case.note = Some(format!(
+                        let case = case.clone().with_note(format!(
                             "counterexample to {} found by `cliptheory check --seed {seed}`: {}",
                             row.id, row.statement
                         ));
@@ -131,14 +136,14 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
         }
         Command::Replay { file, json } => {
             let instance = Instance::load(&file)?;
-            let replay = report::replay(&instance)?;
+            let replay = report::replay(&registry, &instance)?;
             if json {
                 println!("{}", to_json(&replay));
             } else {
-                if let Some(note) = &instance.note {
+                if let Some(note) = instance.note() {
                     println!("{}: {note}", file.display());
                 }
-                print!("{}", report::render_replay_table(&replay));
+                print!("{}", tables::render_replay_table(&replay));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -151,15 +156,21 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             out,
             json,
         } => {
-            let statement = cliptheory::statements::find(&id)?;
+            // The explorer also hunts claims outside the theory's registry.
+            let registry = registry
+                .clone()
+                .with(cliptheory::explorer::smooth_5_naive_sum_claim())?;
+            let statement = registry.find(&id)?;
             let options = ExploreOptions {
-                budget,
+                budget: usize::try_from(budget).unwrap_or(usize::MAX),
                 seed,
                 components,
-                restarts,
-                progress: std::io::stderr().is_terminal(),
+                restarts: restarts as usize,
             };
-            let found = explore(statement, &options)?;
+            let bar = progress::Bar::new(true, "{msg} [{bar:40}] {pos}/{len} local searches");
+            let found = explore_with(statement, &options, &bar);
+            cliptheory::progress::Progress::finish(&bar);
+            let found = found?;
             if let (Some(path), Some(instance), true) = (&out, &found.best, found.refuted) {
                 instance.save(path)?;
             }
@@ -195,16 +206,16 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => {
-            print!("{}", incremental::run_command(&args)?);
+            print!("{}", run::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Certify(args) => cliptheory::smooth::run_certify(&args),
+        Command::Certify(args) => certify::run(&args),
         Command::Angles(args) => {
-            print!("{}", cliptheory::batch::command::run(&args)?);
+            print!("{}", angles::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::List => {
-            for statement in registry() {
+            for statement in registry.iter() {
                 println!(
                     "{:<8} {:?}  {}",
                     statement.id, statement.expectation, statement.summary

@@ -1,0 +1,183 @@
+//! The per-epoch trace of a run: what the engine measures at each epoch
+//! start `x_k` (IG-1, IG-2's `e_k`, DESC-6's `ρ*`), the raw quantities the
+//! IG-3..IG-5 bounds of `crate::convergence` are stated in, and a slow
+//! reference epoch the engine is checked against (IG-2).
+
+use nalgebra::DVector;
+use serde::Serialize;
+
+use super::engine::Engine;
+use crate::clipping::clip_factor;
+use crate::error::Result;
+use crate::instance::{Component, Instance};
+use crate::real::{norm, Real};
+
+/// The quantities of one epoch, at its start point `x_k` (and `‖e_k‖`, the
+/// IG-1 slack over the epoch), all in `f64` from values computed in the
+/// run's float type. The IG-3..IG-5 slacks are computed from these by
+/// `crate::convergence::trace_slacks`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EpochRecord {
+    /// `k`.
+    pub epoch: usize,
+    /// `f(x_k)`.
+    pub f: f64,
+    /// `(1/n) Σ_i m_i(x_k)` of [`values`]: the size of the numbers `f(x_k)`
+    /// is summed from.
+    pub f_magnitude: f64,
+    /// `‖∇f(x_k)‖`.
+    pub grad_norm: f64,
+    /// `‖d(x_k) − ∇f(x_k)‖`, `d` the componentwise clipped direction.
+    pub bias_norm: f64,
+    /// `⟨d(x_k), ∇f(x_k)⟩`.
+    pub d_dot_g: f64,
+    /// Largest `ρ` with CDC(ρ) at `x_k` (negative: `d` ascends).
+    pub rho: f64,
+    /// `‖e_k‖` of IG-2 (`0` for the unclipped and full-clipped variants).
+    pub e_norm: f64,
+    /// Inner step `α_k` of this epoch.
+    pub alpha: f64,
+    /// `R = ‖x_{k+1} − x_k‖`.
+    pub travel: f64,
+    /// `‖x_k‖`.
+    pub x_norm: f64,
+    /// `s̄ = (1/n) Σ_i ‖∇f_i(x_k)‖`.
+    pub mean_component_norm: f64,
+    /// IG-1: `min_j (Σ_{l≤j} |B_l| α γ − ‖x_k^j − x_k‖) / (n α γ)` over the
+    /// epoch (negative would violate IG-1); `None` for the full-clipped
+    /// variant, which has no inner iterates.
+    pub ig_1_slack: Option<f64>,
+}
+
+/// A whole run: the per-epoch records and the final point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trace {
+    /// Number of components `n`.
+    pub n: usize,
+    /// The threshold `γ`.
+    pub gamma: f64,
+    /// The batch size `b`.
+    pub batch: usize,
+    /// The variant run.
+    pub variant: super::config::Variant,
+    /// One record per epoch (empty when not recording).
+    pub epochs: Vec<EpochRecord>,
+    /// The final point and its value and gradient norm.
+    #[serde(rename = "final")]
+    pub final_point: FinalPoint,
+}
+
+/// The end of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalPoint {
+    /// `x_K`.
+    pub x: Vec<f64>,
+    /// `f(x_K)`.
+    pub f: f64,
+    /// `(1/n) Σ_i m_i(x_K)` (see [`EpochRecord::f_magnitude`]).
+    pub f_magnitude: f64,
+    /// `‖∇f(x_K)‖`.
+    pub grad_norm: f64,
+}
+
+/// The per-epoch pass at `x`: `f`, `∇f`, `d` (component clipping), and
+/// `Σ_B |B| clip(g_B(x))` for the epoch's batches (for `e_k`).
+pub(super) struct EpochPass<T: Real> {
+    pub(super) f: T,
+    pub(super) f_magnitude: T,
+    pub(super) mean_component_norm: T,
+    pub(super) gradient: DVector<T>,
+    pub(super) clipped_direction: DVector<T>,
+    pub(super) batch_clipped_sum: DVector<T>,
+}
+
+pub(super) fn epoch_pass<T: Real>(
+    engine: &mut Engine<T>,
+    x: &DVector<T>,
+    order: &[usize],
+    batch: usize,
+) -> EpochPass<T> {
+    let dim = x.len();
+    let n = engine.n();
+    let inverse_n = T::one() / T::of(n as f64);
+    let mut gradient = DVector::zeros(dim);
+    let mut clipped = DVector::zeros(dim);
+    let mut batch_sum = DVector::zeros(dim);
+    let mut one = DVector::zeros(dim);
+    let mut mean = DVector::zeros(dim);
+    let (f, f_magnitude) = values(&engine.instance, x);
+    let mut norm_sum = T::zero();
+    for chunk in order.chunks(batch) {
+        mean.fill(T::zero());
+        let weight = T::one() / T::of(chunk.len() as f64);
+        for &i in chunk {
+            one.fill(T::zero());
+            engine.add_gradient(i, x, T::one(), &mut one);
+            gradient += &one;
+            let size = norm(&one);
+            norm_sum += size;
+            clipped.axpy(clip_factor(size, engine.gamma), &one, T::one());
+            mean.axpy(weight, &one, T::one());
+        }
+        let size = T::of(chunk.len() as f64);
+        batch_sum.axpy(
+            size * clip_factor(norm(&mean), engine.gamma),
+            &mean,
+            T::one(),
+        );
+    }
+    EpochPass {
+        f,
+        f_magnitude,
+        mean_component_norm: norm_sum * inverse_n,
+        gradient: gradient * inverse_n,
+        clipped_direction: clipped * inverse_n,
+        batch_clipped_sum: batch_sum,
+    }
+}
+
+/// `(f(x), (1/n) Σ_i m_i(x))`, `m_i = |f_i(x)|` plus `ln 2` per log-cosh
+/// atom (it is evaluated as `|t| + ln(1 + e^{−2|t|}) − ln 2`, whose terms
+/// are that large even where `f_i ≈ 0`); `f` summed as [`Instance::value`] does.
+pub fn values<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> (T, T) {
+    let n = T::of(instance.n() as f64);
+    let (sum, magnitude) =
+        instance
+            .components()
+            .iter()
+            .fold((T::zero(), T::zero()), |(s, m), c| {
+                let v = c.value(x);
+                let hidden = match c {
+                    Component::Separable { atoms, .. } => {
+                        let count = atoms
+                            .iter()
+                            .filter(|a| matches!(a, crate::instance::Atom::LogCosh { .. }))
+                            .count();
+                        T::of(count as f64 * std::f64::consts::LN_2)
+                    }
+                    _ => T::zero(),
+                };
+                (s + v, m + v.abs() + hidden)
+            });
+    (sum / n, magnitude / n)
+}
+
+/// A slow, independent reference for one epoch of the clipped method with
+/// `b = 1`: the inner iterates `x_k^0, …, x_k^n`, computed with
+/// [`Component::gradient`] and [`crate::clipping::clip`] (used to check the
+/// engine and IG-2).
+pub fn reference_epoch<T: Real>(
+    instance: &Instance<T>,
+    x: &DVector<T>,
+    order: &[usize],
+    alpha: T,
+) -> Result<Vec<DVector<T>>> {
+    let mut iterates = vec![x.clone()];
+    let mut current = x.clone();
+    for &i in order {
+        let g = instance.components()[i].gradient(&current);
+        current -= crate::clipping::clip(&g, instance.gamma())? * alpha;
+        iterates.push(current.clone());
+    }
+    Ok(iterates)
+}

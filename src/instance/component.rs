@@ -1,0 +1,329 @@
+//! The components of the finite sum: the kinds of the instance format
+//! (linear, quadratic, exponential, logistic, separable with one-dimensional
+//! atoms) and user-defined objectives, each with a value, a gradient and a
+//! Hessian, generic over the float type.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::error::{Error, Result};
+use crate::objective::{Custom, Objective};
+use crate::real::{dot, Real};
+use crate::special::{log_cosh, sigmoid, softplus};
+
+/// A one-dimensional atom `φ(t)` of a separable component.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Atom<T> {
+    /// `a t²/2`.
+    Quadratic {
+        /// Curvature `a`.
+        a: T,
+    },
+    /// `e^{a t + b}`.
+    Exp {
+        /// Rate `a`.
+        a: T,
+        /// Offset `b`.
+        b: T,
+    },
+    /// `log(1 + e^{a t})`.
+    Logistic {
+        /// Slope `a`.
+        a: T,
+    },
+    /// `cosh(a t)`.
+    Cosh {
+        /// Rate `a`.
+        a: T,
+    },
+    /// `log cosh(a t)`.
+    LogCosh {
+        /// Rate `a`.
+        a: T,
+    },
+    /// `t⁴/4`.
+    Quartic,
+    /// `Σ_k w_k e^{a_k t}` with `w_k > 0`.
+    ExpSum {
+        /// Weights `w_k > 0`.
+        w: Vec<T>,
+        /// Rates `a_k`.
+        a: Vec<T>,
+    },
+}
+
+impl<T: Real> Atom<T> {
+    /// `φ(t)`.
+    pub fn value(&self, t: T) -> T {
+        match self {
+            Atom::Quadratic { a } => *a * t * t / T::of(2.0),
+            Atom::Exp { a, b } => (*a * t + *b).exp(),
+            Atom::Logistic { a } => softplus(*a * t),
+            Atom::Cosh { a } => (*a * t).cosh(),
+            Atom::LogCosh { a } => log_cosh(*a * t),
+            Atom::Quartic => t.powi(4) / T::of(4.0),
+            Atom::ExpSum { w, a } => w
+                .iter()
+                .zip(a)
+                .fold(T::zero(), |s, (&wk, &ak)| s + wk * (ak * t).exp()),
+        }
+    }
+
+    /// `φ'(t)`.
+    pub fn derivative(&self, t: T) -> T {
+        match self {
+            Atom::Quadratic { a } => *a * t,
+            Atom::Exp { a, b } => *a * (*a * t + *b).exp(),
+            Atom::Logistic { a } => *a * sigmoid(*a * t),
+            Atom::Cosh { a } => *a * (*a * t).sinh(),
+            Atom::LogCosh { a } => *a * (*a * t).tanh(),
+            Atom::Quartic => t.powi(3),
+            Atom::ExpSum { w, a } => w
+                .iter()
+                .zip(a)
+                .fold(T::zero(), |s, (&wk, &ak)| s + wk * ak * (ak * t).exp()),
+        }
+    }
+
+    /// `φ''(t)`.
+    pub fn second_derivative(&self, t: T) -> T {
+        match self {
+            Atom::Quadratic { a } => *a,
+            Atom::Exp { a, b } => *a * *a * (*a * t + *b).exp(),
+            Atom::Logistic { a } => {
+                let s = sigmoid(*a * t);
+                *a * *a * s * (T::one() - s)
+            }
+            Atom::Cosh { a } => *a * *a * (*a * t).cosh(),
+            Atom::LogCosh { a } => {
+                let th = (*a * t).tanh();
+                *a * *a * (T::one() - th * th)
+            }
+            Atom::Quartic => T::of(3.0) * t * t,
+            Atom::ExpSum { w, a } => w
+                .iter()
+                .zip(a)
+                .fold(T::zero(), |s, (&wk, &ak)| s + wk * ak * ak * (ak * t).exp()),
+        }
+    }
+
+    pub(crate) fn cast<U: Real>(&self) -> Atom<U> {
+        let c = |x: &T| U::of(x.to_f64_lossless());
+        match self {
+            Atom::Quadratic { a } => Atom::Quadratic { a: c(a) },
+            Atom::Exp { a, b } => Atom::Exp { a: c(a), b: c(b) },
+            Atom::Logistic { a } => Atom::Logistic { a: c(a) },
+            Atom::Cosh { a } => Atom::Cosh { a: c(a) },
+            Atom::LogCosh { a } => Atom::LogCosh { a: c(a) },
+            Atom::Quartic => Atom::Quartic,
+            Atom::ExpSum { w, a } => Atom::ExpSum {
+                w: w.iter().map(c).collect(),
+                a: a.iter().map(c).collect(),
+            },
+        }
+    }
+}
+
+/// `(ψ(φ_j, z_j))_j` with `z = R (x − shift)`: a derivative of every atom
+/// of a separable component at its own coordinate.
+fn along_atoms<T: Real>(
+    rotation: &DMatrix<T>,
+    shift: &DVector<T>,
+    atoms: &[Atom<T>],
+    x: &DVector<T>,
+    derivative: fn(&Atom<T>, T) -> T,
+) -> DVector<T> {
+    let z = rotation * (x - shift);
+    DVector::from_iterator(
+        z.len(),
+        atoms.iter().zip(z.iter()).map(|(a, &t)| derivative(a, t)),
+    )
+}
+
+/// One component `f_i` of the finite sum.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Component<T: Real> {
+    /// `⟨c, x⟩`: a fixed gradient `c`.
+    Linear {
+        /// The gradient `c`.
+        c: DVector<T>,
+    },
+    /// `½ xᵀ H x + ⟨linear, x⟩ + constant`, `H` symmetric.
+    Quadratic {
+        /// `H`.
+        hessian: DMatrix<T>,
+        /// The linear term.
+        linear: DVector<T>,
+        /// The constant.
+        constant: T,
+    },
+    /// `exp(⟨a, x⟩ + b)`.
+    Exp {
+        /// Direction `a`.
+        a: DVector<T>,
+        /// Offset `b`.
+        b: T,
+    },
+    /// `log(1 + exp(−label ⟨a, x⟩))`, `label ∈ {−1, +1}`.
+    Logistic {
+        /// Feature vector `a`.
+        a: DVector<T>,
+        /// `±1`.
+        label: T,
+    },
+    /// `Σ_j φ_j(z_j)` with `z = rotation (x − shift)`.
+    Separable {
+        /// Orthogonal `R`.
+        rotation: DMatrix<T>,
+        /// Shift.
+        shift: DVector<T>,
+        /// One atom per coordinate of `z`.
+        atoms: Vec<Atom<T>>,
+    },
+    /// A user-defined objective (see [`crate::objective`]).
+    Custom(Custom),
+}
+
+impl<T: Real> Component<T> {
+    /// The dimension of `x`.
+    pub fn dim(&self) -> usize {
+        match self {
+            Component::Linear { c } => c.len(),
+            Component::Quadratic { hessian, .. } => hessian.nrows(),
+            Component::Exp { a, .. } | Component::Logistic { a, .. } => a.len(),
+            Component::Separable { rotation, .. } => rotation.nrows(),
+            Component::Custom(custom) => custom.get::<T>().dim(),
+        }
+    }
+
+    /// `f_i(x)`.
+    pub fn value(&self, x: &DVector<T>) -> T {
+        match self {
+            Component::Linear { c } => dot(c, x),
+            Component::Quadratic {
+                hessian,
+                linear,
+                constant,
+            } => dot(x, &(hessian * x)) / T::of(2.0) + dot(linear, x) + *constant,
+            Component::Exp { a, b } => (dot(a, x) + *b).exp(),
+            Component::Logistic { a, label } => softplus(-*label * dot(a, x)),
+            Component::Separable {
+                rotation,
+                shift,
+                atoms,
+            } => {
+                let z = rotation * (x - shift);
+                atoms
+                    .iter()
+                    .zip(z.iter())
+                    .fold(T::zero(), |s, (atom, &t)| s + atom.value(t))
+            }
+            Component::Custom(custom) => custom.get::<T>().value(x),
+        }
+    }
+
+    /// `∇f_i(x)`.
+    pub fn gradient(&self, x: &DVector<T>) -> DVector<T> {
+        match self {
+            Component::Linear { c } => c.clone(),
+            Component::Quadratic {
+                hessian, linear, ..
+            } => hessian * x + linear,
+            Component::Exp { a, b } => a * (dot(a, x) + *b).exp(),
+            Component::Logistic { a, label } => {
+                // d/dx log(1 + e^{−y⟨a,x⟩}) = −y σ(−y⟨a,x⟩) a
+                a * (-*label * sigmoid(-*label * dot(a, x)))
+            }
+            Component::Separable {
+                rotation,
+                shift,
+                atoms,
+            } => {
+                let phi_prime = along_atoms(rotation, shift, atoms, x, Atom::derivative);
+                rotation.transpose() * phi_prime
+            }
+            Component::Custom(custom) => custom.get::<T>().gradient(x),
+        }
+    }
+
+    /// `∇²f_i(x)`: `0` (linear), `H` (quadratic), `e^{⟨a,x⟩+b} a aᵀ` (exp),
+    /// `σ(1 − σ) a aᵀ` with `σ = σ(−label⟨a, x⟩)` (logistic), and
+    /// `Rᵀ diag(φ_j''(z_j)) R` with `z = R(x − shift)` (separable), and a
+    /// user-defined objective's own (an error when it has none).
+    pub fn hessian(&self, x: &DVector<T>) -> Result<DMatrix<T>> {
+        let outer = |a: &DVector<T>, s: T| a * a.transpose() * s;
+        Ok(match self {
+            Component::Linear { c } => DMatrix::zeros(c.len(), c.len()),
+            Component::Quadratic { hessian, .. } => hessian.clone(),
+            Component::Exp { a, b } => outer(a, (dot(a, x) + *b).exp()),
+            Component::Logistic { a, label } => {
+                let s = sigmoid(-*label * dot(a, x));
+                outer(a, s * (T::one() - s))
+            }
+            Component::Separable {
+                rotation,
+                shift,
+                atoms,
+            } => {
+                let curvature = along_atoms(rotation, shift, atoms, x, Atom::second_derivative);
+                rotation.transpose() * DMatrix::from_diagonal(&curvature) * rotation
+            }
+            Component::Custom(custom) => {
+                custom
+                    .get::<T>()
+                    .hessian(x)
+                    .ok_or_else(|| Error::InvalidField {
+                        field: custom.name().to_string(),
+                        reason: "this user-defined objective provides no Hessian".into(),
+                    })?
+            }
+        })
+    }
+
+    pub(crate) fn cast<U: Real>(&self) -> Component<U> {
+        let s = |x: &T| U::of(x.to_f64_lossless());
+        let v = |x: &DVector<T>| x.map(|e| U::of(e.to_f64_lossless()));
+        let m = |x: &DMatrix<T>| x.map(|e| U::of(e.to_f64_lossless()));
+        match self {
+            Component::Linear { c } => Component::Linear { c: v(c) },
+            Component::Quadratic {
+                hessian,
+                linear,
+                constant,
+            } => Component::Quadratic {
+                hessian: m(hessian),
+                linear: v(linear),
+                constant: s(constant),
+            },
+            Component::Exp { a, b } => Component::Exp { a: v(a), b: s(b) },
+            Component::Logistic { a, label } => Component::Logistic {
+                a: v(a),
+                label: s(label),
+            },
+            Component::Separable {
+                rotation,
+                shift,
+                atoms,
+            } => Component::Separable {
+                rotation: m(rotation),
+                shift: v(shift),
+                atoms: atoms.iter().map(Atom::cast).collect(),
+            },
+            Component::Custom(custom) => Component::Custom(custom.clone()),
+        }
+    }
+}
+
+impl<T: Real> Objective<T> for Component<T> {
+    fn dim(&self) -> usize {
+        Component::dim(self)
+    }
+    fn value(&self, x: &DVector<T>) -> T {
+        Component::value(self, x)
+    }
+    fn gradient(&self, x: &DVector<T>) -> DVector<T> {
+        Component::gradient(self, x)
+    }
+    fn hessian(&self, x: &DVector<T>) -> Option<DMatrix<T>> {
+        Component::hessian(self, x).ok()
+    }
+}

@@ -1,0 +1,251 @@
+//! Finite-sum instances: `f(x) = (1/n) Σ_i f_i(x)` over `R^dim` with a
+//! clipping threshold `γ` and a start point `x0`.
+//!
+//! An [`Instance`] is validated when it is built ([`Instance::new`]: at
+//! least one component, every component of dimension `dim`, finite `x0`)
+//! and its fields are private, so every instance a statement or the engine
+//! sees is well-formed. [`component`] holds the kinds of `f_i` (the file
+//! format's and [user-defined ones](crate::objective::Objective)),
+//! [`format`](mod@format) the interchange format `cliptheory.instance.v1`.
+
+pub mod component;
+pub mod format;
+
+pub use component::{Atom, Component};
+pub use format::{INSTANCE_FORMAT, ROTATION_TOLERANCE};
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::clipping::Threshold;
+use crate::error::{ensure_finite, Error, Result};
+use crate::real::Real;
+
+/// Refuses a start point with a NaN or infinite coordinate (naming it).
+fn ensure_finite_point<T: Real>(x0: &DVector<T>) -> Result<()> {
+    for (k, &v) in x0.iter().enumerate() {
+        ensure_finite(|| format!("x0[{k}]"), v)?;
+    }
+    Ok(())
+}
+
+/// The parts of an [`Instance`], unvalidated (see [`Instance::into_parts`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceParts<T: Real> {
+    /// The clipping threshold.
+    pub gamma: Threshold<T>,
+    /// The start point.
+    pub x0: DVector<T>,
+    /// The components.
+    pub components: Vec<Component<T>>,
+    /// The note.
+    pub note: Option<String>,
+}
+
+/// A validated finite-sum instance with threshold and start point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance<T: Real> {
+    gamma: Threshold<T>,
+    x0: DVector<T>,
+    components: Vec<Component<T>>,
+    note: Option<String>,
+}
+
+impl<T: Real> Instance<T> {
+    /// `f = (1/n) Σ_i components[i]` with threshold `gamma`, starting at
+    /// `x0`. Refuses no components, a component whose dimension is not
+    /// `x0`'s (naming it), and a non-finite `x0`.
+    pub fn new(gamma: Threshold<T>, x0: DVector<T>, components: Vec<Component<T>>) -> Result<Self> {
+        if components.is_empty() {
+            return Err(Error::Empty {
+                what: "components".into(),
+            });
+        }
+        if x0.is_empty() {
+            return Err(Error::InvalidField {
+                field: "dim".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        for (i, component) in components.iter().enumerate() {
+            if component.dim() != x0.len() {
+                return Err(Error::DimensionMismatch {
+                    field: format!("components[{i}]"),
+                    expected: x0.len(),
+                    found: component.dim(),
+                });
+            }
+        }
+        ensure_finite_point(&x0)?;
+        Ok(Self {
+            gamma,
+            x0,
+            components,
+            note: None,
+        })
+    }
+
+    /// A pointwise instance: `n` linear components with the given gradients,
+    /// `x0 = 0`. Refuses an empty list or vectors of different dimensions.
+    pub fn from_gradients(gamma: Threshold<T>, gradients: Vec<DVector<T>>) -> Result<Self> {
+        let dim = gradients
+            .first()
+            .map(|g| g.len())
+            .ok_or_else(|| Error::Empty {
+                what: "components".into(),
+            })?;
+        for (i, g) in gradients.iter().enumerate() {
+            if g.len() != dim {
+                return Err(Error::DimensionMismatch {
+                    field: format!("components[{i}].c"),
+                    expected: dim,
+                    found: g.len(),
+                });
+            }
+        }
+        Self::new(
+            gamma,
+            DVector::zeros(dim),
+            gradients
+                .into_iter()
+                .map(|c| Component::Linear { c })
+                .collect(),
+        )
+    }
+
+    /// The same instance with a free-text note (where it came from, what it
+    /// shows).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The same instance started at `x0` (refused unless finite and of
+    /// dimension `dim`).
+    pub fn with_x0(&self, x0: DVector<T>) -> Result<Self> {
+        if x0.len() != self.dim() {
+            return Err(Error::DimensionMismatch {
+                field: "x0".into(),
+                expected: self.dim(),
+                found: x0.len(),
+            });
+        }
+        ensure_finite_point(&x0)?;
+        Ok(Self { x0, ..self.clone() })
+    }
+
+    /// The same instance with threshold `gamma`.
+    pub fn with_gamma(&self, gamma: Threshold<T>) -> Self {
+        Self {
+            gamma,
+            ..self.clone()
+        }
+    }
+
+    /// The same components, threshold and note with `components` replaced
+    /// (validated as in [`Instance::new`]).
+    pub fn with_components(&self, components: Vec<Component<T>>) -> Result<Self> {
+        let mut instance = Self::new(self.gamma, self.x0.clone(), components)?;
+        instance.note = self.note.clone();
+        Ok(instance)
+    }
+
+    /// The clipping threshold `γ`.
+    pub fn gamma(&self) -> Threshold<T> {
+        self.gamma
+    }
+
+    /// The start point `x0` (where pointwise statements are evaluated).
+    pub fn x0(&self) -> &DVector<T> {
+        &self.x0
+    }
+
+    /// The components `f_1, …, f_n` (at least one).
+    pub fn components(&self) -> &[Component<T>] {
+        &self.components
+    }
+
+    /// The note, if any.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The dimension `dim`.
+    pub fn dim(&self) -> usize {
+        self.x0.len()
+    }
+
+    /// The number of components `n`.
+    pub fn n(&self) -> usize {
+        self.components.len()
+    }
+
+    /// `f(x) = (1/n) Σ_i f_i(x)`.
+    pub fn value(&self, x: &DVector<T>) -> T {
+        let sum = self
+            .components
+            .iter()
+            .fold(T::zero(), |s, c| s + c.value(x));
+        sum / T::of(self.n() as f64)
+    }
+
+    /// `∇f(x) = (1/n) Σ_i ∇f_i(x)`.
+    pub fn gradient(&self, x: &DVector<T>) -> DVector<T> {
+        let sum = self
+            .components
+            .iter()
+            .fold(DVector::zeros(x.len()), |s, c| s + c.gradient(x));
+        sum / T::of(self.n() as f64)
+    }
+
+    /// `∇²f(x) = (1/n) Σ_i ∇²f_i(x)`; an error when a user-defined
+    /// component has no Hessian.
+    pub fn hessian(&self, x: &DVector<T>) -> Result<DMatrix<T>> {
+        let mut sum = DMatrix::zeros(x.len(), x.len());
+        for c in &self.components {
+            sum += c.hessian(x)?;
+        }
+        Ok(sum / T::of(self.n() as f64))
+    }
+
+    /// The component gradients `∇f_i(x)` (refuses `x` of the wrong dimension).
+    pub fn component_gradients(&self, x: &DVector<T>) -> Result<Vec<DVector<T>>> {
+        if x.len() != self.dim() {
+            return Err(Error::DimensionMismatch {
+                field: "x".into(),
+                expected: self.dim(),
+                found: x.len(),
+            });
+        }
+        Ok(self.components.iter().map(|c| c.gradient(x)).collect())
+    }
+
+    /// The instance taken apart, to be changed and rebuilt with
+    /// [`Instance::from_parts`] (which validates again).
+    pub fn into_parts(self) -> InstanceParts<T> {
+        InstanceParts {
+            gamma: self.gamma,
+            x0: self.x0,
+            components: self.components,
+            note: self.note,
+        }
+    }
+
+    /// Rebuilds an instance from its parts, validated as [`Instance::new`].
+    pub fn from_parts(parts: InstanceParts<T>) -> Result<Self> {
+        let instance = Self::new(parts.gamma, parts.x0, parts.components)?;
+        Ok(match parts.note {
+            Some(note) => instance.with_note(note),
+            None => instance,
+        })
+    }
+
+    /// The same instance in another float type (rounding to nearest).
+    pub fn cast<U: Real>(&self) -> Result<Instance<U>> {
+        Ok(Instance {
+            gamma: Threshold::new(U::of(self.gamma.get().to_f64_lossless()))?,
+            x0: self.x0.map(|e| U::of(e.to_f64_lossless())),
+            components: self.components.iter().map(Component::cast).collect(),
+            note: self.note.clone(),
+        })
+    }
+}

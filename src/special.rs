@@ -1,0 +1,81 @@
+//! Special functions of the numeric base, written once for every layer:
+//! the logistic function and its integral, `log cosh`, and the two
+//! exponential remainders `φ₁`, `φ₂` of the relaxed-smoothness bounds
+//! (SMOOTH-2, SMOOTH-3, IG-4).
+//!
+//! Each is evaluated without overflow for arguments of either sign.
+
+use crate::real::Real;
+
+/// The logistic function `σ(z) = 1/(1 + e^{−z})`, stable for either sign.
+#[inline]
+pub fn sigmoid<T: Real>(z: T) -> T {
+    if z >= T::zero() {
+        T::one() / (T::one() + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// `log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|})`, without overflow.
+#[inline]
+pub fn softplus<T: Real>(z: T) -> T {
+    z.max(T::zero()) + (-z.abs()).exp().ln_1p()
+}
+
+/// `log cosh(z) = |z| + log(1 + e^{−2|z|}) − log 2`, without overflow.
+#[inline]
+pub fn log_cosh<T: Real>(z: T) -> T {
+    let m = z.abs();
+    m + (-(m + m)).exp().ln_1p() - T::of(std::f64::consts::LN_2)
+}
+
+/// `φ₁(s) = (e^s − 1)/s` (`1` at `s = 0`): SMOOTH-2's bound is
+/// `(L0 + L1‖∇f(x)‖) r φ₁(L1 r)`.
+pub fn phi1<T: Real>(s: T) -> T {
+    if s.abs() < T::of(1e-8) {
+        T::one() + s / T::of(2.0)
+    } else {
+        s.exp_m1() / s
+    }
+}
+
+/// `φ₂(s) = (e^s − 1 − s)/s²` (`1/2` at `s = 0`): SMOOTH-3's bound is
+/// `(L0 + L1‖∇f(x)‖) r² φ₂(L1 r)`, and `K_c = 2 φ₂(c)`. For `|s| < 1/2` the
+/// series `Σ_k s^k/(k + 2)!` (16 terms, truncation below `10⁻¹⁷`) avoids
+/// the cancellation in `e^s − 1 − s`.
+pub fn phi2<T: Real>(s: T) -> T {
+    if s.abs() < T::of(0.5) {
+        // Horner on Σ_{k<16} s^k/(k+2)!.
+        let mut factorials = [1.0f64; 16];
+        let mut f = 2.0;
+        for (k, slot) in factorials.iter_mut().enumerate() {
+            *slot = 1.0 / f;
+            f *= (k + 3) as f64;
+        }
+        factorials
+            .iter()
+            .rev()
+            .fold(T::zero(), |acc, &c| acc * s + T::of(c))
+    } else {
+        (s.exp_m1() - s) / (s * s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_at_both_ends() {
+        assert_eq!(sigmoid(-800.0_f64), 0.0);
+        assert_eq!(sigmoid(800.0_f64), 1.0);
+        assert!((softplus(800.0_f64) - 800.0).abs() < 1e-12);
+        assert!(softplus(-800.0_f64) >= 0.0);
+        assert!((log_cosh(1000.0_f64) - (1000.0 - std::f64::consts::LN_2)).abs() < 1e-9);
+        assert!((phi2(1e-9_f64) - (0.5 + 1e-9 / 6.0)).abs() < 1e-15);
+        assert!((phi2(1.0_f64) - (1.0f64.exp() - 2.0)).abs() < 1e-15);
+        assert!((phi1(1.0_f64) - (1.0f64.exp() - 1.0)).abs() < 1e-15);
+    }
+}
