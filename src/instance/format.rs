@@ -207,7 +207,7 @@ fn component_from_file(i: usize, dim: usize, value: &serde_json::Value) -> Resul
                 }
             }
             Component::Quadratic {
-                hessian: h,
+                hessian: &h * 0.5 + h.transpose() * 0.5,
                 linear: vector(&field("linear"), linear, dim)?,
                 constant: scalar(|| field("constant"), *constant)?,
             }
