@@ -49,6 +49,8 @@ pub mod instance;
 pub mod models;
 pub mod npy;
 pub mod plot;
+#[cfg(feature = "smt")]
+pub mod prove;
 pub mod real;
 pub mod report;
 pub mod smooth;
