@@ -77,6 +77,21 @@ enum Command {
     Run(incremental::RunArgs),
     /// List the statement ids with their summaries.
     List,
+    /// Prove statements by SMT (z3): proved, refuted (with a counterexample), unknown.
+    #[cfg(feature = "smt")]
+    Prove {
+        /// Statement ids (all registered statements if none).
+        ids: Vec<String>,
+        /// Prove the 10%-tightened forms instead: every lemma's must be refuted.
+        #[arg(long)]
+        tightened: bool,
+        /// Print JSON (`{"rows": [...]}`) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Timeout per solver query, in seconds.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+    },
     /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
     Certify(cliptheory::smooth::CertifyArgs),
     /// Angles between minibatch gradients and the full gradient, per batch size, for a `.npy` dump.
@@ -202,6 +217,35 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
         Command::Angles(args) => {
             print!("{}", cliptheory::batch::command::run(&args)?);
             Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "smt")]
+        Command::Prove {
+            ids,
+            tightened,
+            json,
+            timeout,
+        } => {
+            use cliptheory::prove;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let timeout = std::time::Duration::try_from_secs_f64(timeout).map_err(|_| {
+                cliptheory::Error::InvalidField {
+                    field: "--timeout".into(),
+                    reason: format!("must be a number of seconds ≥ 0, got {timeout}"),
+                }
+            })?;
+            let rows = prove::prove(&ids, tightened, timeout)?;
+            if json {
+                println!("{}", to_json(&serde_json::json!({ "rows": rows })));
+            } else {
+                print!("{}", prove::render_table(&rows));
+            }
+            let failures = prove::failures(&rows, tightened);
+            if failures.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("failed: {}", failures.join(", "));
+                Ok(ExitCode::from(1))
+            }
         }
         Command::List => {
             for statement in registry() {

@@ -6,7 +6,8 @@
 use super::encode::{Built, Claim, Enc, Encoding, Polar, Rel};
 use super::smt::{add, dot, mul, rel, sq, sub, vscale, vsub, vsum, Term};
 
-/// The sizes `n` each general-`n` statement is proved for.
+/// The sizes `n` each general-`n` statement is proved for (`n = 3` did not
+/// finish within 10 minutes for the whole set on z3 4.8.12).
 pub const SIZES: [usize; 2] = [1, 2];
 
 /// The encodings of this module, by id.
@@ -37,6 +38,11 @@ pub fn encodings(id: &str) -> Option<Vec<Encoding>> {
             build: Box::new(bias_5),
         }]),
         "DESC-1" => Some(SIZES.map(|n| at(n, n as u32, desc_1, "DESC-1")).into()),
+        "BIAS-3" => Some(SIZES.map(|n| at(n, n as u32, bias_3, "BIAS-3")).into()),
+        "BIAS-4" => Some(SIZES.map(|n| at(n, n as u32, bias_4, "BIAS-4")).into()),
+        "DESC-2" => Some(SIZES.map(|n| at(n, n as u32 + 2, desc_2, "DESC-2")).into()),
+        "DESC-3" => Some(SIZES.map(|n| at(n, 2 * n as u32, desc_3, "DESC-3")).into()),
+        "DESC-6" => Some(SIZES.map(|n| at(n, n as u32 + 4, desc_6, "DESC-6")).into()),
         _ => None,
     }
 }
@@ -238,5 +244,194 @@ fn desc_1(n: usize, regime: &[bool]) -> Built {
             mul(&[gn.clone(), sub(&gn, &excess)]),
         ),
     ];
+    Built::new(enc, &set.vectors, claims)
+}
+
+fn bias_3(n: usize, regime: &[bool]) -> Built {
+    let mut enc = Enc::default();
+    let set = Set::new(&mut enc, n, n, true, regime);
+    let (gn, c) = set.angles(&mut enc);
+    let weighted = set.mean(|i| Some(mul(&[set.m(i), c[i].clone()])));
+    let excess =
+        set.mean(|i| set.clipped[i].then(|| mul(&[sub(&set.s[i], &set.gamma), c[i].clone()])));
+    let projected = set.mean(|i| Some(mul(&[set.s[i].clone(), c[i].clone()])));
+    let claims = vec![
+        Claim::scalar(
+            "⟨d, g⟩ = (‖g‖/n) Σ min(‖g_i‖, γ) cos θ_i",
+            Rel::Equal,
+            dot(&set.d, &set.g),
+            mul(&[gn.clone(), weighted]),
+        ),
+        Claim::scalar(
+            "⟨d − g, g⟩ = −(‖g‖/n) Σ_C (‖g_i‖ − γ) cos θ_i",
+            Rel::Equal,
+            dot(&vsub(&set.d, &set.g), &set.g),
+            mul(&[Term::num("-1"), gn.clone(), excess]),
+        ),
+        Claim::scalar("(1/n) Σ ‖g_i‖ cos θ_i = ‖g‖", Rel::Equal, projected, gn),
+    ];
+    Built::new(enc, &set.vectors, claims)
+}
+
+/// `‖P⊥ w‖² = ‖w‖² − ⟨w, g⟩²/‖g‖²` (Pythagoras), so with `|sin θ_i| =
+/// ‖P⊥ e_i‖ = σ_i`, `σ_i ≥ 0`, `σ_i² ‖g‖² = ‖g‖² − ⟨e_i, g⟩²`, the claim
+/// `‖P⊥ b‖ ≤ B` (`B ≥ 0`) is, on squares times `‖g‖² > 0`,
+/// `‖b‖² ‖g‖² − ⟨b, g⟩² ≤ B² ‖g‖²`.
+fn bias_4(n: usize, regime: &[bool]) -> Built {
+    let mut enc = Enc::default();
+    let set = Set::new(&mut enc, n, n, true, regime);
+    let g2 = dot(&set.g, &set.g);
+    enc.fact(rel(">", &g2, &Term::zero()));
+    let sigma: Vec<Term> = (0..n)
+        .map(|i| {
+            let sigma = enc.var(&format!("sin{i}"));
+            enc.fact(rel(">=", &sigma, &Term::zero()));
+            let along = dot(&set.vectors[i].e, &set.g);
+            enc.fact(rel(
+                "=",
+                &mul(&[sq(&sigma), g2.clone()]),
+                &sub(&g2, &sq(&along)),
+            ));
+            sigma
+        })
+        .collect();
+    let bias = vsub(&set.d, &set.g);
+    let bound =
+        set.mean(|i| set.clipped[i].then(|| mul(&[sub(&set.s[i], &set.gamma), sigma[i].clone()])));
+    let claims = vec![Claim::squares(
+        "‖P⊥(d − g)‖ ≤ (1/n) Σ_C (‖g_i‖ − γ)|sin θ_i|",
+        Rel::AtMost,
+        sub(
+            &mul(&[dot(&bias, &bias), g2.clone()]),
+            &sq(&dot(&bias, &set.g)),
+        ),
+        mul(&[sq(&bound), g2]),
+    )];
+    Built::new(enc, &set.vectors, claims)
+}
+
+/// `G = ‖g_k‖ = max_i ‖g_i‖` for the regime's `k` (two bits; `k ≥ n` is an
+/// empty regime).
+fn largest(enc: &mut Enc, set: &Set, bits: &[bool]) -> Term {
+    let k = usize::from(bits[0]) + 2 * usize::from(bits[1]);
+    if k >= set.s.len() {
+        enc.fact("false".into());
+        return Term::zero();
+    }
+    for (j, s) in set.s.iter().enumerate() {
+        if j != k {
+            enc.fact(rel(">=", &set.s[k], s));
+        }
+    }
+    set.s[k].clone()
+}
+
+/// Acute angles: `cos θ_i ≥ 0` for every `i`, i.e. `⟨g_i, g⟩ ≥ 0` (the
+/// cosine is `⟨g_i, g⟩/(‖g_i‖ ‖g‖)`, and `0` for `g_i = 0`).
+fn acute(set: &Set) -> Vec<String> {
+    set.vectors
+        .iter()
+        .map(|v| rel(">=", &dot(&v.v, &set.g), &Term::zero()))
+        .collect()
+}
+
+/// Regime bits: clipped (n), which is largest (2).
+fn desc_2(n: usize, regime: &[bool]) -> Built {
+    let mut enc = Enc::default();
+    let set = Set::new(&mut enc, n, n, true, regime);
+    let g2 = dot(&set.g, &set.g);
+    enc.fact(rel(">", &g2, &Term::zero()));
+    let big = largest(&mut enc, &set, &regime[n..]);
+    let d_dot_g = dot(&set.d, &set.g);
+    // min(1, γ/G) is 1 when nothing is clipped (G ≤ γ), else γ/G; then the
+    // claim times G > 0: G ⟨d, g⟩ ≥ γ ‖g‖²
+    let (lhs, rhs) = if set.clipped.iter().any(|&c| c) {
+        (mul(&[big, d_dot_g]), mul(&[set.gamma.clone(), g2]))
+    } else {
+        (d_dot_g, g2)
+    };
+    let claims = vec![
+        Claim::scalar("acute ⇒ ⟨d, g⟩ ≥ min(1, γ/G)‖g‖²", Rel::AtLeast, lhs, rhs)
+            .given(acute(&set)),
+    ];
+    Built::new(enc, &set.vectors, claims)
+}
+
+/// Regime bits: clipped (n), `cos θ_i ≥ 0` (n).
+fn desc_3(n: usize, regime: &[bool]) -> Built {
+    let mut enc = Enc::default();
+    let set = Set::new(&mut enc, n, n, true, regime);
+    let (gn, c) = set.angles(&mut enc);
+    let positive_part: Vec<Term> = (0..n)
+        .map(|i| {
+            if regime[n + i] {
+                enc.fact(rel(">=", &c[i], &Term::zero()));
+                c[i].clone()
+            } else {
+                enc.fact(rel("<", &c[i], &Term::zero()));
+                Term::zero()
+            }
+        })
+        .collect();
+    let beta = set.mean(|i| set.clipped[i].then(|| sub(&set.s[i], &set.gamma)));
+    let beta_plus = set.mean(|i| {
+        set.clipped[i].then(|| mul(&[sub(&set.s[i], &set.gamma), positive_part[i].clone()]))
+    });
+    let d_dot_g = dot(&set.d, &set.g);
+    let claims = vec![
+        Claim::scalar(
+            "⟨d, g⟩ ≥ ‖g‖(‖g‖ − β₊)",
+            Rel::AtLeast,
+            d_dot_g.clone(),
+            mul(&[gn.clone(), sub(&gn, &beta_plus)]),
+        ),
+        Claim::scalar("β₊ ≤ β", Rel::AtMost, beta_plus, beta.clone()),
+        // ρ = 1 − β/‖g‖ > 0 ⇔ β < ‖g‖, and ρ ‖g‖² = ‖g‖² − β ‖g‖
+        Claim::scalar(
+            "β ≤ (1 − ρ)‖g‖ ⇒ ⟨d, g⟩ ≥ ρ‖g‖²",
+            Rel::AtLeast,
+            d_dot_g,
+            sub(&sq(&gn), &mul(&[beta.clone(), gn.clone()])),
+        )
+        .given(vec![rel("<", &beta, &gn)]),
+    ];
+    Built::new(enc, &set.vectors, claims)
+}
+
+/// Regime bits: clipped (n), which is largest (2), `‖g‖ ≤ γ` (1),
+/// `max(‖g‖, γ) ≥ G` (1, then `ρ = 1`).
+fn desc_6(n: usize, regime: &[bool]) -> Built {
+    let mut enc = Enc::default();
+    let set = Set::new(&mut enc, n, n, true, regime);
+    let gn = enc.norm("gn", &set.g);
+    enc.fact(rel(">", &gn, &Term::zero()));
+    let big = largest(&mut enc, &set, &regime[n..n + 2]);
+    let (min, max) = if regime[n + 2] {
+        enc.fact(rel("<=", &gn, &set.gamma));
+        (gn.clone(), set.gamma.clone())
+    } else {
+        enc.fact(rel(">", &gn, &set.gamma));
+        (set.gamma.clone(), gn.clone())
+    };
+    let d_dot_g = dot(&set.d, &set.g);
+    let g2 = dot(&set.g, &set.g);
+    // ρ = min(1, max/G): 1 if max ≥ G, else max/G, then the claim times
+    // G > 0. Products ‖g‖·‖g‖ are written ⟨g, g⟩ (a fact: gn² = ⟨g, g⟩);
+    // max·min = γ‖g‖ in both cases of ‖g‖ ≤ γ.
+    let (lhs, rhs) = if regime[n + 3] {
+        enc.fact(rel(">=", &max, &big));
+        let rhs = if regime[n + 2] { g2 } else { mul(&[min, gn]) };
+        (d_dot_g, rhs)
+    } else {
+        enc.fact(rel("<", &max, &big));
+        (mul(&[big, d_dot_g]), mul(&[set.gamma.clone(), g2]))
+    };
+    let claims = vec![Claim::scalar(
+        "acute, G ≤ max(‖g‖, γ)/ρ ⇒ ⟨d, g⟩ ≥ ρ min(‖g‖, γ)‖g‖",
+        Rel::AtLeast,
+        lhs,
+        rhs,
+    )
+    .given(acute(&set))];
     Built::new(enc, &set.vectors, claims)
 }

@@ -1,5 +1,6 @@
 //! Machine proofs of the algebraic core by SMT (ids CLIP-1..CLIP-5, CONJ-1,
-//! DESC-4, DESC-5, and BIAS-1, BIAS-2, BIAS-5, DESC-1 for small `n`).
+//! DESC-4, BIAS-5 for every `n`; BIAS-1..BIAS-4, DESC-1..DESC-3, DESC-6 for
+//! `n ≤ 2`; DESC-5 refuted).
 //!
 //! Each statement about at most `k` vectors is a first-order formula over
 //! the reals once its vectors are written in coordinates. Everything in it
@@ -56,7 +57,7 @@ pub enum ProofVerdict {
 
 impl std::fmt::Display for ProofVerdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             ProofVerdict::Proved => "proved",
             ProofVerdict::Refuted => "refuted",
             ProofVerdict::Unknown => "unknown",
