@@ -256,7 +256,7 @@ fn failures_flag_refuted_lemmas_and_toothless_tightened_forms() {
         ..proved_row
     };
     assert_eq!(
-        failures(&[refuted_lemma.clone()], false),
+        failures(std::slice::from_ref(&refuted_lemma), false),
         vec!["CLIP-2".to_string()]
     );
     assert!(failures(&[refuted_lemma], true).is_empty());

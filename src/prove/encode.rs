@@ -367,6 +367,9 @@ impl Built {
     }
 }
 
+/// Builds one regime of an [`Encoding`] from its bits.
+pub type Builder = Box<dyn Fn(&[bool]) -> Built + Send + Sync>;
+
 /// How one id (at one size) is encoded: a number of regime bits and a
 /// builder for each regime.
 pub struct Encoding {
@@ -379,7 +382,7 @@ pub struct Encoding {
     /// Number of regime bits: the regimes are `0..2^bits`.
     pub bits: u32,
     /// Builds the regime with the given bits.
-    pub build: Box<dyn Fn(&[bool]) -> Built + Send + Sync>,
+    pub build: Builder,
 }
 
 impl std::fmt::Debug for Encoding {
