@@ -24,7 +24,7 @@ pub mod desc;
 pub mod encode;
 pub mod smt;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use nalgebra::DVector;
@@ -182,17 +182,20 @@ fn prove_statement(statement: &Statement, tightened: bool, timeout: Duration) ->
             }
         }
     }
-    let stop = AtomicBool::new(false);
+    // Jobs after the first satisfiable one (in job order) are skipped; all
+    // jobs before it run, so the reported counterexample is deterministic.
+    let first_sat = AtomicUsize::new(usize::MAX);
     let answers: Vec<Option<(Answer, f64)>> = jobs
         .par_iter()
-        .map(|job| {
-            if stop.load(Ordering::Relaxed) {
+        .enumerate()
+        .map(|(index, job)| {
+            if index > first_sat.load(Ordering::SeqCst) {
                 return None;
             }
             let wanted = wanted_vars(&built[job.encoding][job.regime]);
             let (answer, seconds) = job.query.check(&wanted, timeout);
             if matches!(answer, Answer::Sat(_)) {
-                stop.store(true, Ordering::Relaxed);
+                first_sat.fetch_min(index, Ordering::SeqCst);
             }
             Some((answer, seconds))
         })
