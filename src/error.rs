@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The clipping threshold is not a finite positive number.
-    #[error("gamma must be a finite number > 0, got {value}")]
+    #[error("gamma must be a finite number > 0, got {value:e}{}", zero_hint(*value))]
     InvalidGamma {
         /// The value given.
         value: f64,
@@ -101,5 +101,15 @@ pub fn ensure_gamma(value: f64) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidGamma { value })
+    }
+}
+
+/// Why a threshold may read as 0: JSON numbers below the smallest
+/// subnormal (`5e-324`) round to 0 in `f64`.
+fn zero_hint(value: f64) -> &'static str {
+    if value == 0.0 {
+        " (a number below 5e-324 in size reads as 0 in f64)"
+    } else {
+        ""
     }
 }

@@ -821,6 +821,7 @@ impl Interval {
 
 impl Real for Interval {
     const NAME: &'static str = "interval";
+    const ENCLOSES: bool = true;
 
     /// The point `[x, x]`: inputs are exact reals.
     fn of(x: f64) -> Self {

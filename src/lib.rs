@@ -53,6 +53,7 @@
 // interval arithmetic.
 pub mod clipping;
 pub mod error;
+pub mod files;
 pub mod interval;
 pub mod progress;
 pub mod random;
@@ -75,8 +76,10 @@ pub mod convergence;
 pub mod generators;
 pub mod smooth;
 pub mod statements;
-// tools: the explorer and the report data.
+// tools: the explorer, the report data, machine proofs by SMT.
 pub mod explorer;
+#[cfg(feature = "smt")]
+pub mod prove;
 pub mod report;
 #[cfg(feature = "testing")]
 pub mod testing;

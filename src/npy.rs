@@ -56,9 +56,12 @@ pub struct NpyHeader {
 }
 
 impl NpyHeader {
-    /// Bytes of data the header promises: `rows · cols · size(dtype)`.
-    pub fn data_bytes(&self) -> u64 {
-        self.rows as u64 * self.cols as u64 * self.dtype.size() as u64
+    /// Bytes of data the header promises: `rows · cols · size(dtype)`, or
+    /// `None` when that does not fit in 64 bits.
+    pub fn data_bytes(&self) -> Option<u64> {
+        (self.rows as u64)
+            .checked_mul(self.cols as u64)?
+            .checked_mul(self.dtype.size() as u64)
     }
 }
 
@@ -121,6 +124,14 @@ pub enum NpyErrorKind {
         expected: u64,
         /// Bytes present.
         found: u64,
+    },
+    /// A shape whose byte count does not fit in 64 bits.
+    #[error("the shape ({rows}, {cols}) needs more than 2^64 bytes")]
+    TooLarge {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
     },
     /// Reading failed.
     #[error("{0}")]
@@ -289,7 +300,9 @@ fn read_header(
         cols,
         data_offset,
     };
-    let expected = header.data_bytes();
+    let expected = header
+        .data_bytes()
+        .ok_or(NpyErrorKind::TooLarge { rows, cols })?;
     let found = file_len - data_offset;
     if found < expected {
         return Err(NpyErrorKind::Truncated { expected, found });

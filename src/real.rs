@@ -20,6 +20,11 @@ pub trait Real:
     /// Short name for reports (`"f32"`, `"f64"`).
     const NAME: &'static str;
 
+    /// Whether a value stands for a set of reals that encloses the exact
+    /// result ([`Interval`](crate::interval::Interval)), not for one rounded
+    /// number: code that would select among comparisons keeps them all.
+    const ENCLOSES: bool = false;
+
     /// Converts a literal or an `f64` input (rounding to nearest).
     fn of(x: f64) -> Self;
 

@@ -6,7 +6,7 @@
 //! [registry](crate::statements::Registry), evaluates each in `f64` and
 //! `f32`, evaluates the statement's witnesses, checks that the
 //! strengthened form of the statement is refuted (the check has teeth), and
-//! certifies every applicable case and witness in interval arithmetic
+//! certifies the first cases and every witness in interval arithmetic
 //! ([`Statement::certify`]). Its
 //! JSON keys follow the contract in `docs/instance-format.md`.
 
@@ -44,6 +44,8 @@ pub enum Verdict {
     NoCounterexampleWithinBudget,
     /// Settled by a proof in `theorems/`.
     Proved,
+    /// The statement could not be evaluated (bad input, overflow).
+    EvaluationFailed,
 }
 
 impl Verdict {
@@ -55,6 +57,7 @@ impl Verdict {
             Verdict::ExpectedCounterexample => "counterexample (expected)",
             Verdict::NoCounterexampleWithinBudget => "no counterexample within budget",
             Verdict::Proved => "proved",
+            Verdict::EvaluationFailed => "evaluation failed",
         }
     }
 }
@@ -99,17 +102,24 @@ pub struct CheckRow {
     /// What the theory expects of the statement.
     #[serde(skip)]
     pub expectation: Expectation,
+    /// Cases (of both float types, and witnesses) whose evaluation failed
+    /// with an error; a failed evaluation fails `check`.
+    pub evaluation_errors: usize,
+    /// The first such error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
 }
 
 impl CheckRow {
     /// Whether this row makes `check` fail: a lemma that should hold does
-    /// not, in floating point beyond the tolerance or certified in interval
-    /// arithmetic.
+    /// not (in floating point beyond the tolerance, or certified in interval
+    /// arithmetic), or an evaluation failed.
     pub fn is_failure(&self) -> bool {
-        self.expectation.must_hold()
+        (self.expectation.must_hold()
             && (self.verdict == Verdict::Counterexample
                 || self.certified.violation > 0
-                || self.certified_witnesses.violation > 0)
+                || self.certified_witnesses.violation > 0))
+            || self.evaluation_errors > 0
     }
 }
 
@@ -163,6 +173,10 @@ impl CertifiedCounts {
 
 #[derive(Default)]
 struct Worst {
+    /// Cases whose evaluation failed (an error, not "not applicable"), with
+    /// the first message.
+    errors: usize,
+    first_error: Option<String>,
     slack: Option<f64>,
     refuted: Option<(f64, Instance<f64>)>,
     strengthened_refuted: bool,
@@ -195,11 +209,19 @@ fn evaluate_as<T: Checked>(statement: &Statement, case: &Instance<f64>, worst: &
     let Ok(instance) = case.cast::<T>() else {
         return false;
     };
-    if let Ok(Some(evaluation)) = statement.evaluate(&instance) {
-        worst.record(&evaluation, case);
-        true
-    } else {
-        false
+    match statement.evaluate(&instance) {
+        Ok(Some(evaluation)) => {
+            worst.record(&evaluation, case);
+            true
+        }
+        Ok(None) => false,
+        Err(error) => {
+            worst.errors += 1;
+            worst
+                .first_error
+                .get_or_insert_with(|| format!("in {}: {error}", T::NAME));
+            false
+        }
     }
 }
 
@@ -280,6 +302,11 @@ pub fn check_statement_certifying(
         document: statement.document(),
         counterexample: refuted.map(|(_, case)| case),
         expectation: statement.expectation,
+        evaluation_errors: in_f64.errors + in_f32.errors + witnesses.errors,
+        first_error: in_f64
+            .first_error
+            .or(in_f32.first_error)
+            .or(witnesses.first_error),
     }
 }
 
@@ -332,19 +359,45 @@ pub fn check_certifying(
             .map(|id| registry.find(id))
             .collect::<Result<_>>()?
     };
-    let certification = if only.is_empty() {
-        crate::smooth::certification_table(crate::smooth::TABLE_CASES, crate::smooth::TABLE_SAMPLES)
-    } else {
-        Vec::new()
+    let table = || {
+        if only.is_empty() {
+            crate::smooth::certification_table(
+                crate::smooth::TABLE_CASES,
+                crate::smooth::TABLE_SAMPLES,
+            )
+        } else {
+            Vec::new()
+        }
     };
+    // Statements (and the certification table) run on every core; each
+    // statement's cases depend only on the seed and its id, so the report
+    // is the same whatever the number of cores.
+    #[cfg(feature = "parallel")]
+    let (rows, certification) = {
+        use rayon::prelude::*;
+        rayon::join(
+            || {
+                selected
+                    .par_iter()
+                    .map(|s| check_statement_certifying(s, cases, seed, certify))
+                    .collect::<Vec<_>>()
+            },
+            table,
+        )
+    };
+    #[cfg(not(feature = "parallel"))]
+    let (rows, certification) = (
+        selected
+            .iter()
+            .map(|s| check_statement_certifying(s, cases, seed, certify))
+            .collect::<Vec<_>>(),
+        table(),
+    );
     Ok(CheckReport {
         seed,
         cases_per_statement: cases,
         certified_cases_per_statement: certify.min(cases),
-        rows: selected
-            .iter()
-            .map(|s| check_statement_certifying(s, cases, seed, certify))
-            .collect(),
+        rows,
         certification,
     })
 }
@@ -363,13 +416,29 @@ pub struct ReplayRow {
     /// The tightest comparison's label.
     pub worst_part: &'static str,
     /// Enclosure `[lo, hi]` of the smallest slack with the instance's
-    /// numbers taken as exact reals (`null` when a branch was undecided).
+    /// numbers taken as exact reals (`null` when undecided by a branch).
     pub enclosure: Option<[f64; 2]>,
     /// The certified verdict at the instance (`hold`, `violation`,
     /// `undecided-branch`, `undecided-tight`).
     pub certified: Certainty,
-    /// `holds`, `counterexample` or `expected-counterexample`.
+    /// `holds`, `counterexample`, `expected-counterexample` or
+    /// `evaluation-failed`.
     pub verdict: Verdict,
+    /// Why the evaluation failed (`slack` is then NaN, printed `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the theory expects of the statement.
+    #[serde(skip)]
+    pub expectation: Expectation,
+}
+
+impl ReplayRow {
+    /// Whether this row makes `replay` fail: a statement that should hold
+    /// is refuted here (beyond the tolerance, or certified).
+    pub fn is_refutation(&self) -> bool {
+        (self.verdict == Verdict::Counterexample || self.certified == Certainty::Violation)
+            && self.expectation.must_hold()
+    }
 }
 
 /// The quantities of the BIAS and DESC lemmas at the instance's `x0`.
@@ -404,6 +473,20 @@ pub struct Replay {
     pub quantities: Quantities,
 }
 
+impl Replay {
+    /// Whether a statement that should hold is refuted at the instance.
+    pub fn has_refutations(&self) -> bool {
+        self.rows.iter().any(ReplayRow::is_refutation)
+    }
+
+    /// Whether some statement could not be evaluated.
+    pub fn has_failed_evaluations(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.verdict == Verdict::EvaluationFailed)
+    }
+}
+
 /// Evaluates every statement that applies to `instance` at its `x0`.
 pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
     let set = instance.gradients_at_start()?;
@@ -425,8 +508,25 @@ pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
     let in_f32 = instance.cast::<f32>().ok();
     let mut rows = Vec::new();
     for statement in registry.iter() {
-        let Some(evaluation) = statement.evaluate(instance)? else {
-            continue;
+        // One statement that cannot be evaluated does not hide the others.
+        let evaluation = match statement.evaluate(instance) {
+            Ok(Some(evaluation)) => evaluation,
+            Ok(None) => continue,
+            Err(error) => {
+                rows.push(ReplayRow {
+                    id: statement.id,
+                    statement: statement.summary,
+                    slack: f64::NAN,
+                    slack_f32: None,
+                    worst_part: "",
+                    enclosure: None,
+                    certified: Certainty::UndecidedBranch,
+                    verdict: Verdict::EvaluationFailed,
+                    error: Some(error.to_string()),
+                    expectation: statement.expectation,
+                });
+                continue;
+            }
         };
         let slack_f32 = in_f32
             .as_ref()
@@ -447,6 +547,8 @@ pub fn replay(registry: &Registry, instance: &Instance<f64>) -> Result<Replay> {
             enclosure: certified.and_then(|c| c.enclosure).map(|(lo, hi)| [lo, hi]),
             certified: certified.map_or(Certainty::UndecidedBranch, |c| c.certainty),
             verdict,
+            error: None,
+            expectation: statement.expectation,
         });
     }
     Ok(Replay { rows, quantities })

@@ -173,3 +173,73 @@ impl<T: Real> Comparison<T> {
         falls_below(self.slack, -tolerance::<T>(terms))
     }
 }
+
+/// Keeps, of many comparisons, only those a verdict needs: per label, the
+/// one with the smallest slack and the one with the smallest strengthened
+/// slack. Statements over every pair `(g_i, g_j)` use it so that their
+/// memory stays constant in `n` (the worst slack and the teeth are the
+/// same as with every comparison kept).
+#[derive(Clone, Debug)]
+pub struct WorstComparisons<T> {
+    kept: Vec<(Comparison<T>, Comparison<T>)>,
+    /// Every comparison, for scalars that enclose ([`Real::ENCLOSES`]).
+    all: Vec<Comparison<T>>,
+}
+
+impl<T> Default for WorstComparisons<T> {
+    fn default() -> Self {
+        Self {
+            kept: Vec::new(),
+            all: Vec::new(),
+        }
+    }
+}
+
+impl<T: Real> WorstComparisons<T> {
+    /// Offers one comparison. Intervals keep every one: choosing the worst
+    /// would compare overlapping enclosures, and a certificate must see
+    /// every comparison.
+    pub fn push(&mut self, comparison: Comparison<T>) {
+        if T::ENCLOSES {
+            self.all.push(comparison);
+            return;
+        }
+        match self
+            .kept
+            .iter_mut()
+            .find(|(w, _)| w.label == comparison.label)
+        {
+            Some((worst, strongest)) => {
+                if falls_below(comparison.strengthened_slack, strongest.strengthened_slack) {
+                    *strongest = comparison.clone();
+                }
+                if falls_below(comparison.slack, worst.slack) {
+                    *worst = comparison;
+                }
+            }
+            None => self.kept.push((comparison.clone(), comparison)),
+        }
+    }
+
+    /// Whether nothing was offered.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty() && self.all.is_empty()
+    }
+
+    /// The kept comparisons (one or two per label; all of them for
+    /// intervals).
+    pub fn into_vec(self) -> Vec<Comparison<T>> {
+        if T::ENCLOSES {
+            return self.all;
+        }
+        let mut out = Vec::with_capacity(2 * self.kept.len());
+        for (worst, strongest) in self.kept {
+            let same = worst == strongest;
+            out.push(worst);
+            if !same {
+                out.push(strongest);
+            }
+        }
+        out
+    }
+}

@@ -14,6 +14,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
             "real",
             "interval",
             "error",
+            "files",
             "special",
             "random",
             "progress",

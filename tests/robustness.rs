@@ -192,3 +192,69 @@ fn empty_and_mismatched_gradient_sets_are_refused() {
     let set = GradientSet::new(vec![dvector![f64::MAX / 2.0, 0.0]], gamma).unwrap();
     assert_eq!(set.norms()[0], f64::MAX / 2.0);
 }
+
+/// `replay` reports a refuted lemma (the command exits 1 on it) and keeps
+/// evaluating the other statements when one fails: a deliberately false
+/// statement marked `Holds` (`‖d‖ ≤ γ/2`) and one whose evaluation errors.
+#[test]
+fn replay_reports_refutations_and_failed_evaluations_without_aborting() {
+    use cliptheory::direction::GradientSet;
+    use cliptheory::report::{replay, Verdict};
+    use cliptheory::statements::{Registry, Witness};
+    use cliptheory::tolerance::Comparison;
+    use cliptheory::Real;
+
+    fn half_gamma<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
+        let d = cliptheory::real::norm(&set.clipped_direction());
+        Some(vec![Comparison::at_most(
+            "‖d‖ ≤ γ/2",
+            d,
+            set.gamma() / T::of(2.0),
+            set.gamma(),
+        )])
+    }
+    fn always_fails<T: Real>(_: &Instance<T>) -> cliptheory::Result<Option<Vec<Comparison<T>>>> {
+        Err(Error::NonFinite {
+            field: "a deliberately failing evaluator".into(),
+            value: f64::NAN,
+        })
+    }
+    let registry = Registry::empty()
+        .with(cliptheory::statement!(
+            "WRONG-1",
+            "‖d‖ ≤ γ/2 (false)",
+            Holds,
+            half_gamma,
+            cliptheory::generators::pointwise_case,
+            Vec::<Witness>::new
+        ))
+        .unwrap()
+        .with(cliptheory::instance_statement!(
+            "FAILS-1",
+            "never evaluates",
+            Holds,
+            always_fails,
+            cliptheory::generators::pointwise_case,
+            Vec::<Witness>::new
+        ))
+        .unwrap()
+        .with(Registry::builtin().find("BIAS-2").unwrap().clone())
+        .unwrap();
+    let instance =
+        Instance::from_gradients(Threshold::new(1.0).unwrap(), vec![nalgebra::dvector![3.0]])
+            .unwrap();
+    let result = replay(&registry, &instance).unwrap();
+    let verdicts: Vec<(&str, Verdict)> = result.rows.iter().map(|r| (r.id, r.verdict)).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("WRONG-1", Verdict::Counterexample),
+            ("FAILS-1", Verdict::EvaluationFailed),
+            ("BIAS-2", Verdict::Holds)
+        ]
+    );
+    assert!(result.has_refutations() && result.has_failed_evaluations());
+    assert!(Registry::builtin()
+        .with(registry.find("BIAS-2").unwrap().clone())
+        .is_err());
+}

@@ -9,6 +9,7 @@ use cliptheory::batch::analyzer::{
 };
 use cliptheory::error::Result;
 
+use crate::output::Globals;
 use crate::plot::{Figure, Series};
 use crate::progress::Bar;
 
@@ -51,7 +52,10 @@ impl AnglesArgs {
 
 /// Runs the command: the text to print on stdout (the plot, if asked for,
 /// is written to its file).
-pub fn run(args: &AnglesArgs) -> Result<String> {
+pub fn run(args: &AnglesArgs, globals: &Globals) -> Result<String> {
+    if let Some(path) = &args.plot {
+        globals.check_output(path)?;
+    }
     let bar = Bar::new(
         true,
         "{msg} [{bar:40}] {pos}/{len} rows, {elapsed} (eta {eta})",

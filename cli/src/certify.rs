@@ -8,6 +8,8 @@ use cliptheory::error::{Error, Result};
 use cliptheory::instance::Instance;
 use cliptheory::smooth::{certify_each_component, certify_instance, Certified, ESTIMATOR_SAMPLES};
 
+use crate::output::{self, Globals};
+
 /// Arguments of `cliptheory certify`.
 #[derive(clap::Args, Debug)]
 pub struct CertifyArgs {
@@ -16,8 +18,8 @@ pub struct CertifyArgs {
     /// Print JSON (`components`, `f`, `sampled_lower_bound_L0`, …).
     #[arg(long)]
     pub json: bool,
-    /// Random points of the lower-bound estimator.
-    #[arg(long, default_value_t = ESTIMATOR_SAMPLES)]
+    /// Random points of the lower-bound estimator (1 to 10⁷).
+    #[arg(long, default_value_t = ESTIMATOR_SAMPLES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub samples: usize,
 }
 
@@ -57,9 +59,10 @@ pub fn render_certified(c: &Certified) -> String {
 
 /// `cliptheory certify FILE [--json]`: prints the certificates. When no
 /// proven rule covers the average `f`, it still prints every component's
-/// certificate, then the reason, and exits with status 2.
-pub fn run(args: &CertifyArgs) -> Result<ExitCode> {
-    let instance = Instance::load(&args.file)?;
+/// certificate, then the reason, and exits with status 2; it also exits 2
+/// when the sampled lower bound on `L0` exceeds the certificate.
+pub fn run(args: &CertifyArgs, globals: &Globals) -> Result<ExitCode> {
+    let instance = Instance::load_limited(&args.file, globals.max_input_bytes)?;
     let result = match certify_instance(&instance, args.samples) {
         Ok(result) => result,
         Err(error @ Error::NoCertificate { .. }) => {
@@ -74,21 +77,19 @@ pub fn run(args: &CertifyArgs) -> Result<ExitCode> {
                     .collect();
                 let value =
                     serde_json::json!({"components": rows, "f": null, "error": error.to_string()});
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
+                output::println(&serde_json::to_string_pretty(&value).unwrap_or_default())?;
             } else {
-                println!("component  L0            L1            rule");
+                let mut text = String::from("component  L0            L1            rule\n");
                 for (index, c) in &each {
-                    match c {
-                        Ok(c) => println!(
-                            "{index:<10} {:<13.6e} {:<13.6e} {}",
+                    text += &match c {
+                        Ok(c) => format!(
+                            "{index:<10} {:<13.6e} {:<13.6e} {}\n",
                             c.pair.l0, c.pair.l1, c.rule
                         ),
-                        Err(e) => println!("{index:<10} no certificate: {e}"),
-                    }
+                        Err(e) => format!("{index:<10} no certificate: {e}\n"),
+                    };
                 }
+                output::print(&text)?;
             }
             eprintln!("error: f = (1/n) Σ f_i: {error}");
             return Ok(ExitCode::from(2));
@@ -96,19 +97,17 @@ pub fn run(args: &CertifyArgs) -> Result<ExitCode> {
         Err(error) => return Err(error),
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        );
+        output::println(&serde_json::to_string_pretty(&result).unwrap_or_default())?;
     } else {
         if let Some(note) = instance.note() {
-            println!("{}: {note}", args.file.display());
+            output::println(&format!("{}: {note}", args.file.display()))?;
         }
-        print!("{}", render_certified(&result));
+        output::print(&render_certified(&result))?;
     }
     // A sampled point where the Hessian needs more than the certified L0
-    // refutes the certificate: never exit 0 on that.
-    if result.sampled_lower_bound_L0 > result.f.l0 * (1.0 + 1e-9) + 1e-12 {
+    // refutes the certificate: never exit 0 on that. (The sampled values
+    // already have the estimator's rounding margin subtracted.)
+    if result.sampled_lower_bound_L0 > result.f.l0 {
         eprintln!(
             "error: the sampled lower bound L0 ≥ {:e} exceeds the certified L0 = {:e} of f: the certificate is unsound here",
             result.sampled_lower_bound_L0, result.f.l0

@@ -5,6 +5,7 @@
 
 pub mod angles;
 pub mod certify;
+pub mod output;
 pub mod plot;
 pub mod progress;
 pub mod run;

@@ -9,6 +9,7 @@
 //! certified in interval arithmetic), 2 for bad input or a failed
 //! evaluation.
 
+use cliptheory_cli::output::{self, Globals};
 use cliptheory_cli::{angles, certify, progress, run, tables};
 
 use std::path::PathBuf;
@@ -27,15 +28,20 @@ use cliptheory::statements::Registry;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    globals: Globals,
 }
+
+/// The most random cases `check` draws per statement and float type.
+const MAX_CASES: u64 = 1_000_000;
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run every registered statement on seeded random cases and print the report.
     Check {
-        /// Random cases per statement and float type.
-        #[arg(long, default_value_t = DEFAULT_CASES)]
-        cases: usize,
+        /// Random cases per statement and float type (1 to 10⁶).
+        #[arg(long, default_value_t = DEFAULT_CASES as u64, value_parser = clap::value_parser!(u64).range(1..=MAX_CASES))]
+        cases: u64,
         /// Seed of the random cases.
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
@@ -88,6 +94,20 @@ enum Command {
     Run(run::RunArgs),
     /// List the statement ids with their summaries.
     List,
+    /// Prove statements by SMT (z3): proved, refuted (with a counterexample), unknown.
+    Prove {
+        /// Statement ids (all registered statements if none).
+        ids: Vec<String>,
+        /// Prove the 10%-tightened forms instead: every lemma's must be refuted.
+        #[arg(long)]
+        tightened: bool,
+        /// Print JSON (`{"rows": [...]}`) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Timeout per solver query, in seconds.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+    },
     /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
     Certify(certify::CertifyArgs),
     /// Angles between minibatch gradients and the full gradient, per batch size, for a `.npy` dump.
@@ -98,8 +118,17 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
+/// The file `check --save-counterexamples` writes for `id`.
+fn counterexample_file(dir: &std::path::Path, id: &str) -> PathBuf {
+    dir.join(format!(
+        "{}.json",
+        id.to_ascii_lowercase().replace('-', "_")
+    ))
+}
+
 fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
     let registry = Registry::builtin();
+    let globals = cli.globals;
     match cli.command {
         Command::Check {
             cases,
@@ -109,23 +138,51 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             save_counterexamples,
             certify,
         } => {
-            let report = report::check_certifying(&registry, cases, seed, &only, certify)?;
-            if json {
-                println!("{}", to_json(&report));
-            } else {
-                print!("{}", tables::render_check_table(&report));
-            }
-            if let Some(dir) = save_counterexamples {
-                std::fs::create_dir_all(&dir).map_err(|source| cliptheory::Error::Io {
+            // The folder is made (or refused) before any work.
+            if let Some(dir) = &save_counterexamples {
+                std::fs::create_dir_all(dir).map_err(|source| cliptheory::Error::Io {
                     path: dir.clone(),
                     source,
                 })?;
+                let ids: Vec<&str> = if only.is_empty() {
+                    registry.iter().map(|s| s.id).collect()
+                } else {
+                    only.iter()
+                        .map(|id| registry.find(id).map(|s| s.id))
+                        .collect::<cliptheory::Result<_>>()?
+                };
+                for id in ids {
+                    globals.check_output(&counterexample_file(dir, id))?;
+                }
+            }
+            let cases = usize::try_from(cases).unwrap_or(usize::MAX);
+            let report = report::check_certifying(&registry, cases, seed, &only, certify)?;
+            // The machine proofs of the ids the prover encodes (a second or two).
+            let ids: Vec<&str> = report.rows.iter().map(|r| r.id).collect();
+            let proofs = cliptheory::prove::prove(&ids, false, std::time::Duration::from_secs(30))?;
+            if json {
+                let mut value = serde_json::to_value(&report).unwrap_or_default();
+                if let Some(rows) = value.get_mut("rows").and_then(|r| r.as_array_mut()) {
+                    for row in rows {
+                        let id = row["id"].as_str().unwrap_or("").to_string();
+                        if let Some(proof) = proofs.iter().find(|p| p.id == id) {
+                            row["smt"] = serde_json::json!({
+                                "verdict": proof.verdict,
+                                "scope": proof.scope,
+                            });
+                        }
+                    }
+                }
+                output::println(&to_json(&value))?;
+            } else {
+                output::print(&tables::render_check_table(&report, &proofs))?;
+            }
+            // A lemma the prover refutes fails the check like a refuted case.
+            let refuted_by_smt = !cliptheory::prove::failures(&proofs, false).is_empty();
+            if let Some(dir) = save_counterexamples {
                 for row in &report.rows {
                     if let Some(case) = &row.counterexample {
-                        let path = dir.join(format!(
-                            "{}.json",
-                            row.id.to_ascii_lowercase().replace('-', "_")
-                        ));
+                        let path = counterexample_file(&dir, row.id);
                         let case = case.clone().with_note(format!(
                             "counterexample to {} found by `cliptheory check --seed {seed}`: {}",
                             row.id, row.statement
@@ -135,24 +192,30 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                     }
                 }
             }
-            Ok(if report.has_failures() {
+            Ok(if report.has_failures() || refuted_by_smt {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
             })
         }
         Command::Replay { file, json } => {
-            let instance = Instance::load(&file)?;
+            let instance = Instance::load_limited(&file, globals.max_input_bytes)?;
             let replay = report::replay(&registry, &instance)?;
             if json {
-                println!("{}", to_json(&replay));
+                output::println(&to_json(&replay))?;
             } else {
                 if let Some(note) = instance.note() {
-                    println!("{}: {note}", file.display());
+                    output::println(&format!("{}: {note}", file.display()))?;
                 }
-                print!("{}", tables::render_replay_table(&replay));
+                output::print(&tables::render_replay_table(&replay))?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if replay.has_refutations() {
+                ExitCode::from(1)
+            } else if replay.has_failed_evaluations() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Explore {
             id,
@@ -168,6 +231,9 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                 .clone()
                 .with(cliptheory::explorer::smooth_5_naive_sum_claim())?;
             let statement = registry.find(&id)?;
+            if let Some(path) = &out {
+                globals.check_output(path)?;
+            }
             let options = ExploreOptions {
                 budget: usize::try_from(budget).unwrap_or(usize::MAX),
                 seed,
@@ -182,9 +248,9 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                 instance.save(path)?;
             }
             if json {
-                println!("{}", to_json(&found));
+                output::println(&to_json(&found))?;
             } else {
-                println!(
+                output::println(&format!(
                     "{}: {} after {} evaluations; best slack {:+.3e}{}",
                     found.id,
                     found.verdict,
@@ -198,36 +264,71 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                             found.size.map_or(0, |x| x.1)
                         ))
                         .unwrap_or_default()
-                );
+                ))?;
                 if let (Some(instance), true) = (&found.best, found.refuted) {
-                    match &out {
-                        Some(path) => println!(
+                    output::println(&match &out {
+                        Some(path) => format!(
                             "saved {} (replay it with `cliptheory replay {}`)",
                             path.display(),
                             path.display()
                         ),
-                        None => println!("{}", instance.to_json_string()),
-                    }
+                        None => instance.to_json_string(),
+                    })?;
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            // A counterexample to a statement that should hold is a refuted lemma.
+            Ok(if found.refuted && statement.expectation.must_hold() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Run(args) => {
-            print!("{}", run::run(&args)?);
+            output::print(&run::run(&args, &globals)?)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Certify(args) => certify::run(&args),
+        Command::Certify(args) => certify::run(&args, &globals),
         Command::Angles(args) => {
-            print!("{}", angles::run(&args)?);
+            output::print(&angles::run(&args, &globals)?)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Prove {
+            ids,
+            tightened,
+            json,
+            timeout,
+        } => {
+            use cliptheory::prove;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let timeout = std::time::Duration::try_from_secs_f64(timeout).map_err(|_| {
+                cliptheory::Error::InvalidField {
+                    field: "--timeout".into(),
+                    reason: format!("must be a number of seconds ≥ 0, got {timeout}"),
+                }
+            })?;
+            let rows = prove::prove(&ids, tightened, timeout)?;
+            if json {
+                output::println(&to_json(&serde_json::json!({ "rows": rows })))?;
+            } else {
+                output::print(&tables::render_proofs(&rows))?;
+            }
+            let failures = prove::failures(&rows, tightened);
+            if failures.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("failed: {}", failures.join(", "));
+                Ok(ExitCode::from(1))
+            }
         }
         Command::List => {
+            let mut text = String::new();
             for statement in registry.iter() {
-                println!(
-                    "{:<8} {:?}  {}",
+                text += &format!(
+                    "{:<8} {:?}  {}\n",
                     statement.id, statement.expectation, statement.summary
                 );
             }
+            output::print(&text)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use cliptheory::error::{Error, Result};
+use cliptheory::error::Result;
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 450.0;
@@ -371,10 +371,7 @@ impl Figure {
 
     /// Writes [`Figure::to_svg`] to `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.to_svg()).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        cliptheory::files::write_atomically(path, self.to_svg().as_bytes())
     }
 }
 

@@ -13,6 +13,7 @@ use cliptheory::instance::Instance;
 use cliptheory::progress::Progress;
 use serde::Serialize;
 
+use crate::output::Globals;
 use crate::plot::{Figure, Series};
 use crate::progress::Bar;
 
@@ -54,8 +55,9 @@ pub enum VariantArg {
 pub struct RunArgs {
     /// An instance file (cliptheory.instance.v1); the run starts at its `x0`.
     pub file: PathBuf,
-    /// Number of epochs.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    /// Number of epochs (1 to 10⁷: the trace keeps one record per epoch,
+    /// about 120 bytes each).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=MAX_EPOCHS))]
     pub epochs: u64,
     /// Inner step α (an epoch moves by a total weight a = nα).
     #[arg(long)]
@@ -86,6 +88,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The most epochs `run` records.
+pub const MAX_EPOCHS: u64 = 10_000_000;
 
 /// Instances up to this many `n · dim²` are certified for the trace's
 /// IG-3..IG-5 slacks (certification costs one `dim × dim` eigenproblem per
@@ -219,13 +224,6 @@ fn render_trace_table(rows: &[Row], trace: &Trace) -> String {
     out
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// The library configuration these arguments ask for.
 fn config(args: &RunArgs) -> Result<RunConfig<f64>> {
     let epochs = usize::try_from(args.epochs).map_err(|_| Error::InvalidField {
@@ -254,9 +252,8 @@ fn config(args: &RunArgs) -> Result<RunConfig<f64>> {
 
 /// `cliptheory run`: the trace as a table or JSON, optionally written to a
 /// file, and optionally the comparison plot. Returns what to print.
-pub fn run(args: &RunArgs) -> Result<String> {
-    let instance = Instance::load(&args.file)?;
-    let config = config(args)?;
+pub fn run(args: &RunArgs, globals: &Globals) -> Result<String> {
+    // Every output is checked before any work.
     if let Some(path) = &args.trace {
         if !path.extension().is_some_and(|e| e == "csv" || e == "json") {
             return Err(Error::InvalidField {
@@ -264,7 +261,13 @@ pub fn run(args: &RunArgs) -> Result<String> {
                 reason: format!("{}: the trace is written as .csv or .json", path.display()),
             });
         }
+        globals.check_output(path)?;
     }
+    if let Some(path) = &args.plot {
+        globals.check_output(path)?;
+    }
+    let instance = Instance::load_limited(&args.file, globals.max_input_bytes)?;
+    let config = config(args)?;
     // An instance the rules cannot certify simply has no IG-3..5 slacks.
     let constants = (instance.n() * instance.dim() * instance.dim() <= CERTIFY_BUDGET)
         .then(|| Constants::certify(&instance).ok())
@@ -289,7 +292,7 @@ pub fn run(args: &RunArgs) -> Result<String> {
         } else {
             trace_csv(&rows)
         };
-        std::fs::write(path, text).map_err(io_error(path))?;
+        globals.write(path, text.as_bytes())?;
     }
     if let Some(path) = &args.plot {
         comparison_figure(&instance, &config, &args.file)?.save(path)?;

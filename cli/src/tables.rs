@@ -22,7 +22,9 @@ fn fit(text: &str, width: usize) -> String {
 }
 
 /// The report as a plain-text table.
-pub fn render_check_table(report: &CheckReport) -> String {
+/// The check report as a table; `proofs` gives the SMT column (`—` for ids
+/// it lacks).
+pub fn render_check_table(report: &CheckReport, proofs: &[cliptheory::prove::ProofRow]) -> String {
     let mut out = format!(
         "cliptheory check: {} random cases per statement in f64 and f32, seed {}\n\
          slack = signed relative slack (negative = violated); f64 tolerance {:.1e}, f32 {:.1e} at n + dim = 96\n\n",
@@ -32,7 +34,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
         tolerance::<f32>(96),
     );
     out.push_str(&format!(
-        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>22}  {}\n",
+        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>22}  {:<26} {}\n",
         "id",
         "statement",
         "cases",
@@ -42,11 +44,12 @@ pub fn render_check_table(report: &CheckReport) -> String {
         "witness",
         "teeth",
         "certified",
-        "verdict"
+        "verdict",
+        "SMT"
     ));
     for row in &report.rows {
         out.push_str(&format!(
-            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>22}  {}\n",
+            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5} {:>22}  {:<26} {}\n",
             row.id,
             fit(row.statement, 52),
             row.cases,
@@ -65,6 +68,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
             },
             format_certified(row),
             row.verdict.label(),
+            smt_cell(proofs, row.id),
         ));
     }
     let failures: Vec<&str> = report
@@ -73,6 +77,14 @@ pub fn render_check_table(report: &CheckReport) -> String {
         .filter(|r| r.is_failure())
         .map(|r| r.id)
         .collect();
+    for row in report.rows.iter().filter(|r| r.evaluation_errors > 0) {
+        out.push_str(&format!(
+            "{}: {} evaluations failed, first {}\n",
+            row.id,
+            row.evaluation_errors,
+            row.first_error.as_deref().unwrap_or("(no message)")
+        ));
+    }
     if !report.certification.is_empty() {
         out.push_str(&format!(
             "\nCertified (L0, L1) against the sampled lower bound on L0 at the same L1 \
@@ -102,7 +114,8 @@ pub fn render_check_table(report: &CheckReport) -> String {
     out.push_str(
         "tol used: the largest share of the rounding tolerance 8 (n + dim) ε a case that held used up;\n\
          witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
-         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases.\n",
+         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases;\n\
+         SMT: `cliptheory prove` settles the algebraic statement for every dimension (with the n shown), by z3.\n",
     );
     out
 }
@@ -144,14 +157,17 @@ pub fn render_replay_table(replay: &Replay) -> String {
             "{:<8} {} {:>10} {:>10} {:>27}  {:<32}  {}\n",
             row.id,
             fit(row.statement, 52),
-            format_slack(Some(row.slack)),
+            format_slack(row.error.is_none().then_some(row.slack)),
             format_slack(row.slack_f32),
             row.enclosure.map_or_else(
                 || "—".to_string(),
                 |[lo, hi]| format!("[{:+.4e}, {:+.4e}]", lo + 0.0, hi + 0.0)
             ),
             row.certified.label(),
-            row.verdict.label()
+            match &row.error {
+                Some(error) => format!("{}: {error}", row.verdict.label()),
+                None => row.verdict.label().to_string(),
+            }
         ));
     }
     out.push_str(
@@ -159,6 +175,37 @@ pub fn render_replay_table(replay: &Replay) -> String {
          (interval arithmetic, outward rounding); certified counterexample: the enclosure of rhs − lhs is\n\
          entirely negative, so the statement fails on this instance in real arithmetic, not only in floating point.\n",
     );
+    out
+}
+
+/// The SMT verdict of `id`, short: `proved`, `proved n ≤ 2` (a scope
+/// narrower than every n), `refuted`, `unknown`, or `—`.
+pub fn smt_cell(proofs: &[cliptheory::prove::ProofRow], id: &str) -> String {
+    use cliptheory::prove::ProofVerdict;
+    match proofs.iter().find(|p| p.id == id) {
+        Some(p) if p.verdict == ProofVerdict::Proved && p.scope.starts_with("n = 1") => {
+            "proved n ≤ 2".into()
+        }
+        Some(p) if p.verdict == ProofVerdict::Proved && p.scope.starts_with("n = 2") => {
+            "proved (n = 2)".into()
+        }
+        Some(p) if p.verdict != ProofVerdict::NotApplicable => p.verdict.to_string(),
+        _ => "—".into(),
+    }
+}
+
+/// The `prove` rows as a plain-text table.
+pub fn render_proofs(rows: &[cliptheory::prove::ProofRow]) -> String {
+    let mut out = format!(
+        "{:<8} {:<15} {:>8}  {:<45} {}\n",
+        "id", "verdict", "seconds", "scope", "method"
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "{:<8} {:<15} {:>8.2}  {:<45} {}\n",
+            row.id, row.verdict, row.seconds, row.scope, row.method
+        ));
+    }
     out
 }
 

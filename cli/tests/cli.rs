@@ -358,3 +358,206 @@ fn ig_6_run_plot_draws_the_three_variants() {
     let last_gap = |k: usize| compared.runs[k].1.final_point.f - compared.f_min;
     assert!(last_gap(0) > 1.0 && last_gap(2) < 1e-6);
 }
+
+fn hostile(name: &str) -> String {
+    fixture(&format!("hostile/{name}"))
+}
+
+/// Every hostile input or option class of `docs/testing.md`: exit status 2
+/// (never 101 or 134) with a message naming the cause, within a stated
+/// bound of time and memory.
+#[test]
+fn hostile_inputs_get_typed_errors_within_bounds() {
+    let n3 = fixture("desc_5_ascent_n3.json");
+    let ig = fixture("ig_6a_fixed_points.json");
+    let trailing_garbage = hostile("trailing_garbage.json");
+    let gamma_below_subnormal = hostile("gamma_below_subnormal.json");
+    let exp_overflows_at_x0 = hostile("exp_overflows_at_x0.json");
+    let npy_shape_overflows = hostile("npy_shape_overflows.npy");
+    let npy_shape_huge = hostile("npy_shape_huge.npy");
+    let npy_subnormal_rows = hostile("npy_subnormal_rows.npy");
+    let npy_40_rows = hostile("npy_40_rows.npy");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["explore", "DESC-5", "--restarts", "4097"],
+            "not in 1..=4096",
+        ),
+        (
+            vec!["explore", "DESC-5", "--restarts", "0"],
+            "not in 1..=4096",
+        ),
+        (vec!["explore", "DESC-5", "--budget", "0"], "--budget"),
+        (vec!["check", "--cases", "0"], "not in 1..=1000000"),
+        (
+            vec!["check", "--cases", "1000000000000"],
+            "not in 1..=1000000",
+        ),
+        (
+            vec!["run", &n3, "--step", "0.1", "--batch", "4"],
+            "exceeds n = 3",
+        ),
+        (
+            vec![
+                "run",
+                &n3,
+                "--step",
+                "0.1",
+                "--batch",
+                "18446744073709551615",
+            ],
+            "exceeds n = 3",
+        ),
+        (
+            vec!["run", &ig, "--step", "0.1", "--epochs", "10000000000"],
+            "--epochs",
+        ),
+        (
+            vec!["run", &ig, "--step", "0.1", "--trace", "x.txt"],
+            ".csv or .json",
+        ),
+        (vec!["certify", &ig, "--samples", "0"], "--samples"),
+        (vec!["replay", &trailing_garbage], "after the instance"),
+        (vec!["replay", &gamma_below_subnormal], "reads as 0"),
+        (
+            vec!["run", &exp_overflows_at_x0, "--step", "0.1"],
+            "at its start point",
+        ),
+        (
+            vec!["replay", &ig, "--max-input-bytes", "10"],
+            "larger than 10 bytes",
+        ),
+        (vec!["angles", &npy_shape_overflows], "more than 2^64 bytes"),
+        (vec!["angles", &npy_shape_huge], "more than 2^64 bytes"),
+        (vec!["angles", &npy_subnormal_rows], "underflow"),
+        (
+            vec![
+                "angles",
+                &npy_40_rows,
+                "--batch-sizes",
+                "20",
+                "--samples",
+                "1000000000000",
+                "--passes",
+                "1000000000000",
+            ],
+            "budget",
+        ),
+        (
+            vec!["run", &ig, "--step", "0.1", "--plot", "/nonexistent/p.svg"],
+            "does not exist",
+        ),
+        (
+            vec!["check", "--save-counterexamples", "Cargo.toml"],
+            "Cargo.toml",
+        ),
+    ];
+    for (args, expected) in cases {
+        let started = std::time::Instant::now();
+        let output = cliptheory(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// `angles` enumerates only within its budget: `C(40, 20)` batches are
+/// sampled whatever `--samples` asks.
+#[test]
+fn angles_enumerates_within_a_budget_independent_of_samples() {
+    let output = json(&cliptheory(&[
+        "angles",
+        &hostile("npy_40_rows.npy"),
+        "--batch-sizes",
+        "20",
+        "--samples",
+        "1000000000000",
+        "--json",
+    ]));
+    assert_eq!(output["rows"][0]["exact"], serde_json::Value::Bool(false));
+}
+
+/// `replay` on 2001 components: memory and time bounded; the pairwise
+/// statements name the cap (exit 2: not evaluated), the others are
+/// evaluated.
+#[test]
+fn replay_caps_pairwise_statements_and_evaluates_the_rest() {
+    let output = cliptheory(&["replay", &hostile("linear_2001_components.json"), "--json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let replay: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rows = replay["rows"].as_array().expect("rows");
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["verdict"] == "evaluation-failed")
+        .map(|r| r["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(failed, ["CLIP-2", "CLIP-5", "CONJ-1"]);
+    assert!(rows
+        .iter()
+        .any(|r| r["id"] == "BIAS-2" && r["verdict"] == "holds"));
+}
+
+/// Outputs are never overwritten without `--force`, written atomically, and
+/// checked before any work (no trace is written when the plot's folder is
+/// missing).
+#[test]
+fn outputs_are_checked_first_and_not_overwritten_without_force() {
+    let dir = std::env::temp_dir().join(format!("cliptheory-outputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("t.csv");
+    let ig = fixture("ig_6a_fixed_points.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", &ig, "--step", "0.01", "--epochs", "5", "--trace"];
+        let trace = trace.to_string_lossy().into_owned();
+        args.push(&trace);
+        args.extend_from_slice(extra);
+        cliptheory(&args)
+    };
+    assert_eq!(
+        run(&["--plot", "/nonexistent/p.svg"]).status.code(),
+        Some(2)
+    );
+    assert!(
+        !trace.exists(),
+        "the trace was written before the plot path was checked"
+    );
+    assert!(run(&[]).status.success());
+    let again = run(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert!(run(&["--force"]).status.success());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "a temporary file was left behind");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A full disk is a typed error (exit 2), a closed pipe ends the output
+/// quietly with the command's own status (no panic, no 101).
+#[test]
+fn full_disk_and_closed_pipe_are_handled() {
+    let full = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .arg("list")
+        .stdout(std::fs::File::create("/dev/full").expect("/dev/full exists"))
+        .output()
+        .expect("runs");
+    assert_eq!(full.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&full.stderr).contains("No space left"));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args([
+            "replay",
+            &fixture_path("desc_5_spec_30_1_1.json").to_string_lossy(),
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stdout.take());
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(0), "closed pipe");
+}

@@ -42,6 +42,18 @@ pub const DEFAULT_SAMPLES: usize = 1000;
 /// Default limit on permutations (passes' worth of work) per batch size.
 pub const DEFAULT_PASSES: usize = 10;
 
+/// Dumps whose entries are all smaller than this are refused: the products
+/// inside the angles would underflow (`(1e-154)² ≈ f64::MIN_POSITIVE`).
+pub const SMALLEST_ENTRY: f64 = 1e-150;
+
+/// Enumeration is used only for at most this many batches per size,
+/// whatever `samples` says (`C(40, 20)` is 1.4·10¹¹).
+pub const MAX_EXACT_BATCHES: usize = 1_000_000;
+
+/// The most batch memberships (row indices, 4 bytes each) one analysis
+/// holds: 2.5·10⁸, 1 GB. Larger requests are refused before any work.
+pub const MAX_MEMBERSHIP_ENTRIES: usize = 250_000_000;
+
 /// Default seed of the sampler.
 pub const DEFAULT_ANGLES_SEED: u64 = 20210318;
 
@@ -375,7 +387,7 @@ fn plan(n: usize, options: &AnglesOptions) -> Result<(Vec<Plan>, Memberships)> {
     let mut memberships = Memberships::default();
     let plans = sizes
         .into_iter()
-        .map(|b| {
+        .map(|b| -> Result<Plan> {
             let m = b.min(n - b);
             let complement = b > n - b;
             let (exact, kind) = if m == 0 {
@@ -384,11 +396,23 @@ fn plan(n: usize, options: &AnglesOptions) -> Result<(Vec<Plan>, Memberships)> {
                 (true, PlanKind::PerRow { complement })
             } else {
                 let first = memberships.count();
-                let exact = binomial(n, m) <= options.samples as f64;
+                let exact = binomial(n, m) <= options.samples.min(MAX_EXACT_BATCHES) as f64;
                 let count = if exact {
                     push_all_subsets(n, m, &mut memberships)
                 } else {
-                    let count = options.samples.min(options.passes * (n / m));
+                    let count = options
+                        .samples
+                        .min(options.passes.saturating_mul(n / m));
+                    if count.saturating_mul(m).saturating_add(memberships.members.len())
+                        > MAX_MEMBERSHIP_ENTRIES
+                    {
+                        return Err(Error::InvalidField {
+                            field: "samples".into(),
+                            reason: format!(
+                                "{count} batches of {m} rows at b = {b} exceed the budget of {MAX_MEMBERSHIP_ENTRIES} batch memberships; ask for fewer samples or passes"
+                            ),
+                        });
+                    }
                     push_sampled_subsets(n, m, count, options.seed, b, &mut memberships);
                     count
                 };
@@ -401,9 +425,9 @@ fn plan(n: usize, options: &AnglesOptions) -> Result<(Vec<Plan>, Memberships)> {
                     },
                 )
             };
-            Plan { b, exact, kind }
+            Ok(Plan { b, exact, kind })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok((plans, memberships))
 }
 
@@ -491,10 +515,12 @@ pub fn analyze_with(
         bar.start("pass 1/2: mean", 2 * n as u64);
     }
     let mut sum = DVector::<f64>::zeros(d);
+    let mut largest = 0.0f64;
     source.for_each_chunk(&mut |_, chunk| {
         for row in chunk.chunks_exact(d) {
             for (s, &x) in sum.iter_mut().zip(row) {
                 *s += x;
+                largest = largest.max(x.abs());
             }
         }
         if let Some(bar) = bar {
@@ -509,6 +535,16 @@ pub fn analyze_with(
             field: "gradients".into(),
             reason: "the full gradient (mean of the rows) is zero: angles to it are undefined"
                 .into(),
+        });
+    }
+    // Products of two entries must not underflow, or cosines and sines
+    // come out 0 together; angles do not depend on the scale.
+    if largest < SMALLEST_ENTRY {
+        return Err(Error::InvalidField {
+            field: "gradients".into(),
+            reason: format!(
+                "every entry is below {SMALLEST_ENTRY:e} in size (largest {largest:e}): products underflow; multiply the dump by a power of two (angles do not change)"
+            ),
         });
     }
     let unit = &mean / grad_norm;

@@ -300,7 +300,12 @@ pub fn run_observed<T: Real>(
             reason: format!("the batch size {} exceeds n = {n}", config.batch),
         });
     }
-    instance.gradients_at(instance.x0())?;
+    instance
+        .gradients_at(instance.x0())
+        .map_err(|error| Error::InvalidField {
+            field: "x0".into(),
+            reason: format!("the instance overflows at its start point: {error}"),
+        })?;
     let start_value = instance.value(instance.x0());
     if !start_value.is_finite() {
         return Err(Error::NonFinite {

@@ -207,7 +207,7 @@ fn component_from_file(i: usize, dim: usize, value: &serde_json::Value) -> Resul
                 }
             }
             Component::Quadratic {
-                hessian: h,
+                hessian: &h * 0.5 + h.transpose() * 0.5,
                 linear: vector(&field("linear"), linear, dim)?,
                 constant: scalar(|| field("constant"), *constant)?,
             }
@@ -344,12 +344,15 @@ impl Instance<f64> {
         })
     }
 
-    /// Reads and validates an instance file.
+    /// Reads and validates an instance file of at most
+    /// [`DEFAULT_MAX_INPUT_BYTES`](crate::files::DEFAULT_MAX_INPUT_BYTES).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        Self::load_limited(path, crate::files::DEFAULT_MAX_INPUT_BYTES)
+    }
+
+    /// Reads and validates an instance file of at most `max_bytes`.
+    pub fn load_limited(path: &Path, max_bytes: u64) -> Result<Self> {
+        let text = crate::files::read_to_string_limited(path, max_bytes)?;
         Self::from_json_str(&text, path)
     }
 
@@ -421,9 +424,6 @@ impl Instance<f64> {
                 reason: "a user-defined objective cannot be written to an instance file".into(),
             });
         }
-        std::fs::write(path, self.to_json_string() + "\n").map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        crate::files::write_atomically(path, (self.to_json_string() + "\n").as_bytes())
     }
 }

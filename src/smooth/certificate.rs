@@ -27,6 +27,20 @@
 //!    then `f` is `(ℓ0 + L + ℓ1 M, ℓ1)` (resp. `(Σ ℓ0 + L, 0)`). Anything
 //!    else is refused with [`crate::Error::NoCertificate`]:
 //!    gradients of different parts can cancel (SMOOTH-5).
+//!
+//! **Soundness** (`theorems/SMOOTH.md`, "Soundness of the certified
+//! constants"): every certified number is an upper bound on the exact real
+//! constant of the rule. Exponential weights are kept as logarithms
+//! (`ln w + b`, combined by log-sum-exp), never as `w e^b`, so nothing
+//! underflows to an empty side or overflows in an intermediate. Every rounded
+//! operation is rounded outward ([`next_up`] after each `+ × / √`, four ulps
+//! after a library `exp`/`ln`); sums of matrices and vectors are accumulated
+//! with TwoSum, whose exact rounding errors bound the error of the sum;
+//! operator norms are bounded from above with the residual of the computed
+//! eigendecomposition. Where a rule cannot be evaluated soundly (a
+//! non-finite intermediate, an overflow) the certificate is refused with
+//! [`crate::Error::NoCertificate`], whose reason starts with
+//! `components[i]` (the components involved) and says what overflowed.
 
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -38,6 +52,10 @@ use crate::real::Real;
 /// `L1` given to a quartic coordinate when no other coordinate of its
 /// separable group fixes one: `t⁴/4` is then `(4, 1)`.
 pub const QUARTIC_DEFAULT_L1: f64 = 1.0;
+
+/// Ulps added to the result of a library `exp` or `ln` (whose error is below
+/// one ulp in the C libraries Rust links; four leave a margin).
+pub const LIBM_ULPS: usize = 4;
 
 /// A valid `(L0, L1)` pair: `‖∇²f(x)‖ ≤ L0 + L1 ‖∇f(x)‖` for every `x`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -56,9 +74,29 @@ impl Pair {
         Self { l0, l1 }
     }
 
-    /// The pair in the float type `T` (rounded to nearest).
+    /// The pair in the float type `T`, rounded upward (a valid pair stays
+    /// valid: a larger `L0` or `L1` is never wrong).
     pub fn in_type<T: Real>(&self) -> (T, T) {
-        (T::of(self.l0), T::of(self.l1))
+        (round_up_into::<T>(self.l0), round_up_into::<T>(self.l1))
+    }
+}
+
+/// `x` in `T`, rounded to the nearest and then moved up if that was below.
+fn round_up_into<T: Real>(x: f64) -> T {
+    let t = T::of(x);
+    if !x.is_finite() || t.to_f64_lossless() >= x {
+        return t;
+    }
+    if t == T::zero() {
+        return T::min_positive_value();
+    }
+    // One ulp of T at t is at most |t| ε_T (t normal) or the smallest
+    // subnormal spacing; t + |t| ε_T + min_positive ε_T exceeds x.
+    let bumped = t + t.abs() * T::epsilon() + T::min_positive_value() * T::epsilon();
+    if bumped.to_f64_lossless() >= x {
+        bumped
+    } else {
+        bumped + bumped.abs() * T::epsilon()
     }
 }
 
@@ -74,32 +112,367 @@ pub struct Certificate {
 }
 
 // ---------------------------------------------------------------------------
-// Atoms (SMOOTH-6).
+// Outward rounding.
 
-/// `log P(t)` (`positive`) or `log N(t)` of an exponential sum, `P`/`N` the
-/// sum of `w_k |a_k| e^{a_k t}` over the positive (negative) rates, by
-/// log-sum-exp (no overflow for any finite `t`; `−∞` for an empty side).
-fn expsum_log_side(w: &[f64], a: &[f64], t: f64, positive: bool) -> f64 {
-    let logs: Vec<f64> = w
-        .iter()
-        .zip(a)
-        .filter(|(_, &ak)| if positive { ak > 0.0 } else { ak < 0.0 })
-        .map(|(&wk, &ak)| (wk * ak.abs()).ln() + ak * t)
-        .collect();
-    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if top == f64::NEG_INFINITY {
-        return top;
+/// `f64::EPSILON = 2u`, `u` the unit roundoff.
+const EPS: f64 = f64::EPSILON;
+/// The smallest positive subnormal: the absolute error of an operation whose
+/// result underflows is below it.
+const ETA: f64 = 5e-324;
+
+/// The least `f64` above `x` (`x` itself for `+∞` and NaN). After one
+/// correctly rounded operation (round to nearest), the exact result is at
+/// most `next_up` of the computed one, whatever the signs.
+pub fn next_up(x: f64) -> f64 {
+    if x.is_nan() || x == f64::INFINITY {
+        return x;
     }
-    top + logs.iter().map(|l| (l - top).exp()).sum::<f64>().ln()
+    if x == 0.0 {
+        return ETA;
+    }
+    let bits = x.to_bits();
+    f64::from_bits(if x > 0.0 { bits + 1 } else { bits - 1 })
 }
 
-/// A bracket `[lo, hi]` (width below rounding) of the crossing `t*` where
-/// `P(t*) = N(t*)`, by bisection on the increasing `log P − log N`; `None`
-/// when one side is empty or no bracket is found within `|t| ≤ 2⁶⁴`.
-pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
-    let gap = |t: f64| expsum_log_side(w, a, t, true) - expsum_log_side(w, a, t, false);
+/// The greatest `f64` below `x`.
+pub fn next_down(x: f64) -> f64 {
+    -next_up(-x)
+}
+
+fn ups(mut x: f64, k: usize) -> f64 {
+    for _ in 0..k {
+        x = next_up(x);
+    }
+    x
+}
+
+/// Below this magnitude a product, quotient or square root may have lost
+/// bits of its residual to underflow, so the FMA residual (otherwise exact:
+/// the error of `×`, `/`, `√` is representable) no longer proves the
+/// direction of the rounding; the result is then bumped.
+const EXACTNESS_FLOOR: f64 = 1e-290;
+
+/// `a + b` rounded upward (left as computed when TwoSum shows it exact).
+fn add_up(a: f64, b: f64) -> f64 {
+    let (s, e) = two_sum(a, b);
+    if e == 0.0 && s.is_finite() {
+        s
+    } else if e < 0.0 && s.is_finite() {
+        // a + b = s + e < s: s is already above.
+        s
+    } else {
+        next_up(s)
+    }
+}
+
+/// `a − b` rounded downward.
+fn sub_down(a: f64, b: f64) -> f64 {
+    -add_up(-a, b)
+}
+
+/// `a b` rounded upward (left as computed when the FMA residual shows the
+/// product was rounded up or exact).
+fn mul_up(a: f64, b: f64) -> f64 {
+    if a == 0.0 || b == 0.0 {
+        return 0.0;
+    }
+    if a == 1.0 || b == 1.0 {
+        return a * b;
+    }
+    let p = a * b;
+    if p.is_finite() && p.abs() >= EXACTNESS_FLOOR && a.mul_add(b, -p) <= 0.0 {
+        p
+    } else {
+        next_up(p)
+    }
+}
+
+/// `a b` rounded downward.
+fn mul_down(a: f64, b: f64) -> f64 {
+    -mul_up(-a, b)
+}
+
+/// `a / b` rounded upward (`b > 0`; left as computed when the FMA
+/// residual shows `q b ≥ a`, i.e. `q ≥ a/b`).
+fn div_up(a: f64, b: f64) -> f64 {
+    if a == 0.0 {
+        return 0.0;
+    }
+    if b == 1.0 {
+        return a;
+    }
+    let q = a / b;
+    if b > 0.0
+        && q.is_finite()
+        && q.abs() >= EXACTNESS_FLOOR
+        && a.abs() >= EXACTNESS_FLOOR
+        && q.mul_add(b, -a) >= 0.0
+    {
+        q
+    } else {
+        next_up(q)
+    }
+}
+
+/// `a / b` rounded downward.
+fn div_down(a: f64, b: f64) -> f64 {
+    -div_up(-a, b)
+}
+
+/// `√a` rounded upward (`a ≥ 0`; left as computed when `s² ≥ a`).
+fn sqrt_up(a: f64) -> f64 {
+    if a == 0.0 {
+        return 0.0;
+    }
+    let s = a.sqrt();
+    if s.is_finite() && a >= EXACTNESS_FLOOR && s.mul_add(s, -a) >= 0.0 {
+        s
+    } else {
+        next_up(s)
+    }
+}
+
+/// `√a` rounded downward (`a ≥ 0`; left as computed when `s² ≤ a`).
+fn sqrt_down(a: f64) -> f64 {
+    if a <= 0.0 {
+        return 0.0;
+    }
+    let s = a.sqrt();
+    if s.is_finite() && a >= EXACTNESS_FLOOR && s.mul_add(s, -a) <= 0.0 {
+        s
+    } else {
+        next_down(s).max(0.0)
+    }
+}
+
+/// `e^x` rounded upward.
+fn exp_up(x: f64) -> f64 {
+    if x == f64::NEG_INFINITY {
+        0.0
+    } else if x == 0.0 {
+        1.0
+    } else {
+        ups(x.exp(), LIBM_ULPS)
+    }
+}
+
+/// `ln x` rounded upward (`−∞` at `0`).
+fn ln_up(x: f64) -> f64 {
+    if x == 1.0 || x == 0.0 {
+        x.ln()
+    } else {
+        ups(x.ln(), LIBM_ULPS)
+    }
+}
+
+/// `2^e` for `−1074 ≤ e ≤ 1023`.
+fn pow2(e: i32) -> f64 {
+    if e >= -1022 {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (e + 1074))
+    }
+}
+
+/// `e` with `2^e ≤ x < 2^{e+1}`, for finite `x > 0`.
+fn exponent(x: f64) -> i32 {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        let mantissa = bits & ((1u64 << 52) - 1);
+        (63 - mantissa.leading_zeros() as i32) - 1074
+    } else {
+        biased - 1023
+    }
+}
+
+/// `x 2^k` in steps that neither overflow nor leave the normal range for
+/// the largest entry (exact unless an entry far below it becomes subnormal).
+fn times_pow2(x: f64, mut k: i32) -> f64 {
+    let mut y = x;
+    while k != 0 {
+        let step = k.clamp(-1000, 1000);
+        y *= pow2(step);
+        k -= step;
+    }
+    y
+}
+
+/// An upper bound on the Euclidean norm of `values` (`∞` if it overflows or
+/// a value is not finite), computed without intermediate overflow or
+/// underflow: scaled by a power of two so the largest entry is in `[1, 2)`.
+fn norm_up(values: &[f64]) -> f64 {
+    if values.iter().any(|v| !v.is_finite()) {
+        return f64::INFINITY;
+    }
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest == 0.0 {
+        return 0.0;
+    }
+    let e = exponent(largest);
+    let mut squares = 0.0;
+    for &v in values {
+        let b = times_pow2(v, -e).abs();
+        squares = add_up(squares, mul_up(b, b));
+    }
+    // Entries that became subnormal lost less than ETA each (relative to a
+    // largest entry ≥ 1): 8 ETA per entry covers the squares.
+    squares = add_up(squares, 8.0 * values.len() as f64 * ETA);
+    next_up(times_pow2(sqrt_up(squares), e))
+}
+
+/// TwoSum: `s = fl(a + b)` and the exact error `e` with `a + b = s + e`.
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// The entrywise sum of equally long slices, with an upper bound on the
+/// error of each entry: `|Σ_k x_k − sum| ≤ error` (the TwoSum errors, summed
+/// upward; zero when every addition was exact).
+fn sum_with_error<'a>(terms: impl Iterator<Item = &'a [f64]>, len: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut sum, mut error) = (vec![0.0; len], vec![0.0; len]);
+    for term in terms {
+        for ((s, e), &x) in sum.iter_mut().zip(error.iter_mut()).zip(term) {
+            let (t, lost) = two_sum(*s, x);
+            *s = t;
+            *e = add_up(*e, lost.abs());
+        }
+    }
+    (sum, error)
+}
+
+/// An upper bound on `‖S‖ = max |λ(S)|` for every symmetric `S` with
+/// `|S − m| ≤ allowance` entrywise (`m` symmetric, given exactly in floats).
+///
+/// `‖S‖ ≤ ‖m‖ + ‖allowance‖_F`; for `‖m‖` the matrix is scaled by a power
+/// of two, `m = V Λ Vᵀ + R` is computed, and
+/// `‖m‖ ≤ max|λ| (1 + ‖VᵀV − I‖_F) + ‖R‖_F`, with `R` and `VᵀV − I` bounded entrywise (computed value plus
+/// `2(dim + 3) ε` times the absolute products); also `‖m‖ ≤ ‖m‖_F`. `∞`
+/// when something is not finite. A diagonal `m` has `‖m‖ = max |m_jj|`
+/// exactly.
+fn symmetric_norm_up(m: &DMatrix<f64>, allowance: &DMatrix<f64>) -> f64 {
+    let extra = norm_up(allowance.as_slice());
+    if m.is_empty() {
+        return extra;
+    }
+    if m.iter().any(|v| !v.is_finite()) || !extra.is_finite() {
+        return f64::INFINITY;
+    }
+    let largest = m.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    if largest == 0.0 {
+        return extra;
+    }
+    let dim = m.nrows();
+    // A diagonal matrix (every 1 × 1 one, the quadratics of most instances)
+    // has norm max |m_jj| exactly.
+    if (0..dim).all(|r| (0..dim).all(|c| r == c || m[(r, c)] == 0.0)) {
+        return add_up(largest, extra);
+    }
+    let e = exponent(largest);
+    let b = m.map(|v| times_pow2(v, -e));
+    let frobenius = norm_up(b.as_slice());
+    let mut bound = frobenius;
+    let eigen = b.clone().symmetric_eigen();
+    let (v, lambda) = (&eigen.eigenvectors, &eigen.eigenvalues);
+    if v.iter().chain(lambda.iter()).all(|x| x.is_finite()) {
+        let k = 2.0 * (dim as f64 + 3.0) * EPS;
+        let lambda_max = lambda.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        let product = v * DMatrix::from_diagonal(lambda) * v.transpose();
+        let residual = &b - &product;
+        let abs_v = v.abs();
+        let abs_product = &abs_v * DMatrix::from_diagonal(&lambda.abs()) * abs_v.transpose();
+        let r_bound: Vec<f64> = residual
+            .iter()
+            .zip(b.iter().zip(abs_product.iter()))
+            .map(|(r, (bij, pij))| {
+                add_up(
+                    add_up(r.abs(), mul_up(k, add_up(bij.abs(), *pij))),
+                    8.0 * dim as f64 * ETA,
+                )
+            })
+            .collect();
+        let gram = v.transpose() * v - DMatrix::identity(dim, dim);
+        let abs_gram = abs_v.transpose() * &abs_v + DMatrix::identity(dim, dim);
+        let g_bound: Vec<f64> = gram
+            .iter()
+            .zip(abs_gram.iter())
+            .map(|(g, a)| add_up(g.abs(), mul_up(k, *a)))
+            .collect();
+        let by_eigen = add_up(
+            mul_up(lambda_max, add_up(1.0, norm_up(&g_bound))),
+            norm_up(&r_bound),
+        );
+        if by_eigen.is_finite() {
+            bound = bound.min(by_eigen);
+        }
+    }
+    add_up(next_up(times_pow2(bound, e)), extra)
+}
+
+/// `components[i, j, …]`: the components a refusal concerns.
+fn name(indices: &[usize]) -> String {
+    let list: Vec<String> = indices.iter().map(|i| i.to_string()).collect();
+    format!("components[{}]", list.join(", "))
+}
+
+/// A refusal naming the components and the reason.
+fn refuse(indices: &[usize], reason: impl std::fmt::Display) -> Error {
+    Error::NoCertificate {
+        reason: format!("{}: {reason}", name(indices)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Atoms (SMOOTH-6).
+
+/// `ln P(t)` (`positive`) or `ln N(t)` of an exponential sum given by
+/// log-weights, `P`/`N` the sum of `w_k |a_k| e^{a_k t}` over the positive
+/// (negative) rates, by log-sum-exp, rounded upward (`−∞` for an empty side;
+/// no overflow or underflow for any finite `t`).
+fn log_side_up(terms: &[(f64, f64)], t: f64, positive: bool) -> f64 {
+    let logs: Vec<f64> = terms
+        .iter()
+        .filter(|(_, ak)| if positive { *ak > 0.0 } else { *ak < 0.0 })
+        .map(|&(ln_w, ak)| add_up(add_up(ln_w, ln_up(ak.abs())), mul_up(ak, t)))
+        .collect();
+    log_sum_exp_up(&logs)
+}
+
+/// `ln Σ e^{l_k}` rounded upward (`−∞` for no terms).
+fn log_sum_exp_up(logs: &[f64]) -> f64 {
+    if logs.iter().any(|l| l.is_nan()) {
+        return f64::NAN;
+    }
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !top.is_finite() {
+        return top;
+    }
+    let sum = logs
+        .iter()
+        .fold(0.0, |s, &l| add_up(s, exp_up(add_up(l, -top))));
+    add_up(top, ln_up(sum))
+}
+
+/// A bracket `[lo, hi]` of the crossing `t*` where `P(t*) = N(t*)` of an
+/// exponential sum given by log-weights `ln w_k` and rates `a_k`, by
+/// bisection on the increasing `ln P − ln N` (log-sum-exp: nothing
+/// overflows or underflows); `None` when one side is empty or no bracket is
+/// found within `|t| ≤ 2⁶⁴`.
+pub fn expsum_crossing_ln(ln_w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
+    let terms: Vec<(f64, f64)> = ln_w.iter().copied().zip(a.iter().copied()).collect();
+    let (lo, hi) = crossing_bracket(&terms);
+    let gap = |t: f64| log_side_up(&terms, t, true) - log_side_up(&terms, t, false);
+    (gap(lo) <= 0.0 && gap(hi) >= 0.0).then_some((lo, hi))
+}
+
+/// The bisection of [`expsum_crossing_ln`]: always returns `lo ≤ hi` (the
+/// last interval tried, a bracket when one exists).
+fn crossing_bracket(terms: &[(f64, f64)]) -> (f64, f64) {
+    let gap = |t: f64| log_side_up(terms, t, true) - log_side_up(terms, t, false);
     if !gap(0.0).is_finite() {
-        return None;
+        return (0.0, 0.0);
     }
     let (mut lo, mut hi) = (-1.0f64, 1.0f64);
     for _ in 0..64 {
@@ -125,27 +498,60 @@ pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
             hi = mid;
         }
     }
-    // Only a bracket that straddles the crossing is returned.
-    (gap(lo) <= 0.0 && gap(hi) >= 0.0).then_some((lo, hi))
+    (lo, hi)
 }
 
-/// `M = max_t min(P(t), N(t))` of an exponential sum `Σ w_k e^{a_k t}`
-/// (`0` if either side is empty). `P` increases and `N` decreases, so the
-/// maximum is at their crossing `t* ∈ [lo, hi]`
-/// ([`expsum_crossing`]); the upper bound `min(P(hi), N(lo)) ≥ M` is
-/// returned (rigorous up to rounding).
-pub fn expsum_cross(w: &[f64], a: &[f64]) -> f64 {
-    let empty = |positive: bool| expsum_log_side(w, a, 0.0, positive) == f64::NEG_INFINITY;
+/// A bracket `[lo, hi]` (width below rounding) of the crossing `t*` where
+/// `P(t*) = N(t*)`; the weights are taken to logarithms first
+/// ([`expsum_crossing_ln`]).
+pub fn expsum_crossing(w: &[f64], a: &[f64]) -> Option<(f64, f64)> {
+    let ln_w: Vec<f64> = w.iter().map(|&x| ln_up(x)).collect();
+    expsum_crossing_ln(&ln_w, a)
+}
+
+/// An upper bound on `ln M`, `M = max_t min(P(t), N(t))`, of an exponential
+/// sum with log-weights (`−∞` if either side is empty). For any `lo ≤ hi`,
+/// every `t` has `t ≤ hi` (so `P(t) ≤ P(hi)`) or `t ≥ lo` (so
+/// `N(t) ≤ N(lo)`): `M ≤ max(P(hi), N(lo))`, tight when `[lo, hi]` brackets
+/// the crossing. `NaN` or `+∞` when no finite bound is found.
+fn expsum_log_m_up(terms: &[(f64, f64)]) -> f64 {
+    let empty = |positive: bool| {
+        !terms
+            .iter()
+            .any(|(_, a)| if positive { *a > 0.0 } else { *a < 0.0 })
+    };
     if empty(true) || empty(false) {
+        return f64::NEG_INFINITY;
+    }
+    let (lo, hi) = crossing_bracket(terms);
+    log_side_up(terms, hi, true).max(log_side_up(terms, lo, false))
+}
+
+/// An upper bound on `M = max_t min(P(t), N(t))` of an exponential sum
+/// `Σ w_k e^{a_k t}` (`0` if either side is empty; `∞` if it overflows).
+/// `P` increases and `N` decreases; the bound is `max(P(hi), N(lo))` at a
+/// bracket `[lo, hi]` of their crossing, in the log domain, rounded upward.
+pub fn expsum_cross(w: &[f64], a: &[f64]) -> f64 {
+    let terms: Vec<(f64, f64)> = w.iter().map(|&x| ln_up(x)).zip(a.iter().copied()).collect();
+    let log_m = expsum_log_m_up(&terms);
+    if log_m.is_nan() {
+        f64::INFINITY
+    } else {
+        exp_up(log_m)
+    }
+}
+
+/// `2 A M` of an exponential sum with log-weights, in the log domain and
+/// rounded upward (`∞` when it overflows or cannot be bounded).
+fn expsum_l0_up(terms: &[(f64, f64)], big_a: f64) -> f64 {
+    let log_m = expsum_log_m_up(terms);
+    if log_m == f64::NEG_INFINITY {
         return 0.0;
     }
-    match expsum_crossing(w, a) {
-        Some((lo, hi)) => expsum_log_side(w, a, hi, true)
-            .min(expsum_log_side(w, a, lo, false))
-            .exp(),
-        // No bracket within 2⁶⁴: no finite bound is claimed (refused later).
-        None => f64::INFINITY,
+    if !log_m.is_finite() {
+        return f64::INFINITY;
     }
+    exp_up(add_up(add_up(ln_up(2.0), ln_up(big_a)), log_m))
 }
 
 /// The rate of an atom: its largest `|a|`, and `1` for the quadratic and
@@ -160,20 +566,38 @@ pub fn atom_rate(atom: &Atom<f64>) -> f64 {
     }
 }
 
+/// `4 q / L1²` rounded upward (the quartic's `L0` at weight `q`).
+/// `∞` when `L1²` underflows to zero (no finite bound).
+fn quartic_l0_up(q: f64, l1: f64) -> f64 {
+    let square = mul_down(l1, l1);
+    if square > 0.0 {
+        div_up(mul_up(4.0, q), square)
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// The certified pair of `w φ` for one atom `φ` and weight `w > 0`
-/// (SMOOTH-6 with the scaling rule of SMOOTH-4: `w φ` is `(w ℓ0, ℓ1)`).
-/// A quartic gets `L1 = quartic_l1`.
+/// (SMOOTH-6 with the scaling rule of SMOOTH-4: `w φ` is `(w ℓ0, ℓ1)`),
+/// rounded upward. A quartic gets `L1 = quartic_l1`. An `L0` of `∞` means
+/// the constant overflows (no finite certificate; [`certify`] refuses it).
 pub fn atom_pair(atom: &Atom<f64>, weight: f64, quartic_l1: f64) -> Pair {
     match atom {
-        Atom::Quadratic { a } => Pair::new(weight * a.abs(), 0.0),
+        Atom::Quadratic { a } => Pair::new(mul_up(weight, a.abs()), 0.0),
         Atom::Exp { a, .. } => Pair::new(0.0, a.abs()),
-        Atom::Logistic { a } => Pair::new(weight * a * a / 4.0, 0.0),
-        Atom::Cosh { a } => Pair::new(weight * a * a, a.abs()),
-        Atom::LogCosh { a } => Pair::new(weight * a * a, 0.0),
-        Atom::Quartic => Pair::new(weight * 4.0 / (quartic_l1 * quartic_l1), quartic_l1),
+        Atom::Logistic { a } => Pair::new(mul_up(weight, div_up(mul_up(*a, *a), 4.0)), 0.0),
+        Atom::Cosh { a } => Pair::new(mul_up(weight, mul_up(*a, *a)), a.abs()),
+        Atom::LogCosh { a } => Pair::new(mul_up(weight, mul_up(*a, *a)), 0.0),
+        Atom::Quartic => Pair::new(quartic_l0_up(weight, quartic_l1), quartic_l1),
         Atom::ExpSum { w, a } => {
             let big_a = a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-            Pair::new(weight * 2.0 * big_a * expsum_cross(w, a), big_a)
+            let ln_weight = ln_up(weight);
+            let terms: Vec<(f64, f64)> = w
+                .iter()
+                .zip(a)
+                .map(|(&wk, &ak)| (add_up(ln_weight, ln_up(wk)), ak))
+                .collect();
+            Pair::new(expsum_l0_up(&terms, big_a), big_a)
         }
     }
 }
@@ -204,6 +628,7 @@ pub fn atom_pairs(atom: &Atom<f64>) -> Vec<(&'static str, Pair)> {
 /// quadratic `|a|`; exp `0` if `l1 ≥ |a|`; logistic `a²(1 − l1/|a|)₊²/4`;
 /// cosh `a²` if `l1 ≥ |a|`; log cosh `a²`; quartic `4/l1²`; an exponential
 /// sum with rates of one sign `0` if `l1 ≥ A` (mixed signs: `None`).
+/// Rounded upward like the certificates (it is checked as a valid pair).
 pub fn atom_frontier(atom: &Atom<f64>, l1: f64) -> Option<f64> {
     let at_least = |bound: f64, value: f64| if l1 >= bound { value } else { f64::INFINITY };
     Some(match atom {
@@ -213,15 +638,16 @@ pub fn atom_frontier(atom: &Atom<f64>, l1: f64) -> Option<f64> {
             if *a == 0.0 {
                 0.0
             } else {
-                let c = (1.0 - l1 / a.abs()).max(0.0);
-                a * a * c * c / 4.0
+                // An upper bound on c = (1 − l1/|a|)₊.
+                let c = add_up(1.0, -div_down(l1, a.abs())).clamp(0.0, 1.0);
+                div_up(mul_up(mul_up(*a, *a), mul_up(c, c)), 4.0)
             }
         }
-        Atom::Cosh { a } => at_least(a.abs(), a * a),
-        Atom::LogCosh { a } => a * a,
+        Atom::Cosh { a } => at_least(a.abs(), mul_up(*a, *a)),
+        Atom::LogCosh { a } => mul_up(*a, *a),
         Atom::Quartic => {
             if l1 > 0.0 {
-                4.0 / (l1 * l1)
+                quartic_l0_up(1.0, l1)
             } else {
                 f64::INFINITY
             }
@@ -242,54 +668,62 @@ pub fn atom_frontier(atom: &Atom<f64>, l1: f64) -> Option<f64> {
 // One coordinate of a separable group (SMOOTH-5).
 
 /// The weighted atoms on one coordinate, sorted into the classes the rules
-/// treat differently.
+/// treat differently. `weight` below is an upper bound on `1/n`.
 #[derive(Default, Debug)]
 struct Coordinate {
-    /// Exponential terms `(w, a)`, `a ≠ 0`.
+    /// Exponential terms `(ln w, a)`, `a ≠ 0`, `ln w` rounded upward.
     exponentials: Vec<(f64, f64)>,
-    /// `Σ w a` of quadratic atoms.
-    quadratic: f64,
+    /// `Σ w a` of quadratic atoms (TwoSum), with the sum of `|w a|` and the
+    /// error bound of the sum.
+    quadratic: (f64, f64, f64),
     /// Whether any quadratic atom was seen.
     has_quadratic: bool,
-    /// `Σ w` of quartic atoms.
+    /// `Σ w` of quartic atoms (upward).
     quartic: f64,
-    /// `(M, L)`: bounds on `|ψ'|`, `|ψ''|` of the logistic and log-cosh atoms.
+    /// `(M, L)`: bounds on `|ψ'|`, `|ψ''|` of the logistic and log-cosh atoms
+    /// (upward).
     bounded: (f64, f64),
 }
 
 impl Coordinate {
-    fn add(&mut self, weight: f64, atom: &Atom<f64>) {
+    fn add(&mut self, weight: f64, ln_weight: f64, atom: &Atom<f64>) {
         match atom {
             Atom::Quadratic { a } => {
-                self.quadratic += weight * a;
+                let term = weight * a;
+                let (sum, lost) = two_sum(self.quadratic.0, term);
+                self.quadratic.0 = sum;
+                self.quadratic.1 = add_up(self.quadratic.1, term.abs());
+                self.quadratic.2 = add_up(self.quadratic.2, lost.abs());
                 self.has_quadratic = true;
             }
-            Atom::Exp { a, b } => self.exponential(weight * b.exp(), *a),
+            Atom::Exp { a, b } => self.exponential(add_up(ln_weight, *b), *a),
             Atom::Cosh { a } => {
-                self.exponential(weight / 2.0, *a);
-                self.exponential(weight / 2.0, -*a);
+                let half = add_up(ln_weight, ln_up(0.5));
+                self.exponential(half, *a);
+                self.exponential(half, -*a);
             }
             Atom::ExpSum { w, a } => {
                 for (&wk, &ak) in w.iter().zip(a) {
-                    self.exponential(weight * wk, ak);
+                    self.exponential(add_up(ln_weight, ln_up(wk)), ak);
                 }
             }
             Atom::Logistic { a } => {
-                self.bounded.0 += weight * a.abs();
-                self.bounded.1 += weight * a * a / 4.0;
+                self.bounded.0 = add_up(self.bounded.0, mul_up(weight, a.abs()));
+                self.bounded.1 =
+                    add_up(self.bounded.1, mul_up(weight, div_up(mul_up(*a, *a), 4.0)));
             }
             Atom::LogCosh { a } => {
-                self.bounded.0 += weight * a.abs();
-                self.bounded.1 += weight * a * a;
+                self.bounded.0 = add_up(self.bounded.0, mul_up(weight, a.abs()));
+                self.bounded.1 = add_up(self.bounded.1, mul_up(weight, mul_up(*a, *a)));
             }
-            Atom::Quartic => self.quartic += weight,
+            Atom::Quartic => self.quartic = add_up(self.quartic, weight),
         }
     }
 
-    fn exponential(&mut self, w: f64, a: f64) {
+    fn exponential(&mut self, ln_w: f64, a: f64) {
         // A zero rate is a constant: no gradient, no curvature.
         if a != 0.0 {
-            self.exponentials.push((w, a));
+            self.exponentials.push((ln_w, a));
         }
     }
 
@@ -307,30 +741,66 @@ impl Coordinate {
         }
     }
 
+    /// An upper bound on `|Σ w a|` of the quadratic atoms: the computed sum,
+    /// plus the TwoSum errors, plus `3ε Σ|w a|` for the products `w a` and
+    /// the weight `w ≥ 1/n` (`|w − 1/n| ≤ ε/n`).
+    fn quadratic_up(&self) -> f64 {
+        let (sum, abs, lost) = self.quadratic;
+        add_up(
+            add_up(sum.abs(), lost),
+            add_up(mul_up(3.0 * EPS, abs), 2.0 * ETA),
+        )
+    }
+
     /// The certified pair of `ψ = Σ w φ` on this coordinate; quartic
     /// coordinates take `L1 = quartic_l1`.
-    fn pair(&self, quartic_l1: f64) -> Result<Pair> {
+    fn pair(&self, quartic_l1: f64, indices: &[usize], j: usize) -> Result<Pair> {
         let (m, l) = self.bounded;
-        if !self.exponentials.is_empty() {
+        let pair = if !self.exponentials.is_empty() {
             if self.has_quadratic || self.quartic > 0.0 {
-                return Err(Error::NoCertificate {
-                    reason: "exponential and quadratic or quartic atoms on one coordinate".into(),
-                });
+                return Err(refuse(
+                    indices,
+                    format!("coordinate {j}: exponential and quadratic or quartic atoms"),
+                ));
             }
-            let (w, a): (Vec<f64>, Vec<f64>) = self.exponentials.iter().copied().unzip();
-            let base = atom_pair(&Atom::ExpSum { w, a }, 1.0, 1.0);
-            return Ok(Pair::new(base.l0 + l + base.l1 * m, base.l1));
-        }
-        if self.quartic > 0.0 {
+            let big_a = self
+                .exponentials
+                .iter()
+                .fold(0.0f64, |acc, e| acc.max(e.1.abs()));
+            let base = expsum_l0_up(&self.exponentials, big_a);
+            if !base.is_finite() {
+                return Err(refuse(
+                    indices,
+                    format!(
+                        "coordinate {j}: exponential sum constant 2AM overflows \
+                         (A = {big_a:e}; computed in the log domain)"
+                    ),
+                ));
+            }
+            Pair::new(add_up(base, add_up(l, mul_up(big_a, m))), big_a)
+        } else if self.quartic > 0.0 {
             if self.has_quadratic {
-                return Err(Error::NoCertificate {
-                    reason: "quartic and quadratic atoms on one coordinate".into(),
-                });
+                return Err(refuse(
+                    indices,
+                    format!("coordinate {j}: quartic and quadratic atoms"),
+                ));
             }
-            let base = atom_pair(&Atom::Quartic, self.quartic, quartic_l1);
-            return Ok(Pair::new(base.l0 + l + quartic_l1 * m, quartic_l1));
+            let base = quartic_l0_up(self.quartic, quartic_l1);
+            Pair::new(add_up(base, add_up(l, mul_up(quartic_l1, m))), quartic_l1)
+        } else {
+            Pair::new(add_up(self.quadratic_up(), l), 0.0)
+        };
+        // Never let a NaN or a negative constant through the max rule.
+        if !(pair.l0.is_finite() && pair.l1.is_finite() && pair.l0 >= 0.0 && pair.l1 >= 0.0) {
+            return Err(refuse(
+                indices,
+                format!(
+                    "coordinate {j}: the constants overflow (L0 = {:e}, L1 = {:e})",
+                    pair.l0, pair.l1
+                ),
+            ));
         }
-        Ok(Pair::new(self.quadratic.abs() + l, 0.0))
+        Ok(pair)
     }
 
     fn is_bounded(&self) -> bool {
@@ -347,31 +817,125 @@ struct Part {
     pair: Pair,
     bounded: Option<(f64, f64)>,
     rule: String,
+    /// The components it is made of (for refusals).
+    indices: Vec<usize>,
 }
 
-/// Largest `|λ|` of a symmetric matrix (its operator norm).
+/// Largest `|λ|` of the symmetric part `(m + mᵀ)/2` of a matrix (its
+/// operator norm), an estimate rounded to nearest (for evaluating, not for
+/// certifying: see the module docs). Computed as `0.5 m + 0.5 mᵀ`, which
+/// does not overflow; `NaN` if an entry or an eigenvalue is not finite.
 pub fn symmetric_norm(m: &DMatrix<f64>) -> f64 {
     if m.is_empty() {
         return 0.0;
     }
-    let sym = (m + m.transpose()) * 0.5;
-    sym.symmetric_eigenvalues()
+    let sym = m * 0.5 + m.transpose() * 0.5;
+    if sym.iter().any(|v| !v.is_finite()) {
+        return f64::NAN;
+    }
+    sym.symmetric_eigenvalues().iter().fold(0.0f64, |a, x| {
+        if a.is_nan() || x.is_nan() {
+            f64::NAN
+        } else {
+            a.max(x.abs())
+        }
+    })
+}
+
+/// An upper bound on `‖(1/n) Σ_i sym(H_i)‖` for matrices `H_i` given exactly
+/// (`∞` if it overflows): the sum of `H_i 2^{−k}` (`2^k ≥ n`, exact scaling)
+/// by TwoSum, symmetrised as `0.5 S + 0.5 Sᵀ` (TwoSum again), and the norm
+/// bound of [`symmetric_norm_up`] with the accumulated errors as allowance,
+/// times `2^k/n` upward.
+fn mean_symmetric_norm_up(matrices: &[&DMatrix<f64>], dim: usize) -> f64 {
+    let n = matrices.len();
+    if n == 0 || dim == 0 {
+        return 0.0;
+    }
+    let k = (n as f64).log2().ceil() as i32;
+    let scale = pow2(-k);
+    let mut lost_bits = 0.0;
+    let scaled: Vec<DMatrix<f64>> = matrices
         .iter()
-        .fold(0.0f64, |a, x| a.max(x.abs()))
+        .map(|h| {
+            h.map(|v| {
+                let s = v * scale;
+                if s / scale != v {
+                    lost_bits = ETA;
+                }
+                s
+            })
+        })
+        .collect();
+    let (sum, error) = sum_with_error(scaled.iter().map(|m| m.as_slice()), dim * dim);
+    let sum = DMatrix::from_column_slice(dim, dim, &sum);
+    let mut sym = DMatrix::zeros(dim, dim);
+    let mut allowance = DMatrix::zeros(dim, dim);
+    for r in 0..dim {
+        for c in 0..dim {
+            let (x, y) = (sum[(r, c)], sum[(c, r)]);
+            let (s, lost) = two_sum(0.5 * x, 0.5 * y);
+            sym[(r, c)] = s;
+            // Halving is exact unless the half is subnormal and odd.
+            let halving = if 2.0 * (0.5 * x) == x && 2.0 * (0.5 * y) == y {
+                0.0
+            } else {
+                ETA
+            };
+            let e = add_up(error[r + c * dim], error[c + r * dim]);
+            allowance[(r, c)] =
+                add_up(add_up(e, lost.abs()), add_up(n as f64 * lost_bits, halving));
+        }
+    }
+    let norm = symmetric_norm_up(&sym, &allowance);
+    mul_up(norm, div_up(1.0, n as f64 * scale))
+}
+
+/// An upper bound on `‖(1/n) Σ_i v_i‖` (`∞` if it overflows), summed by
+/// TwoSum with the same exact scaling as [`mean_symmetric_norm_up`].
+fn mean_vector_norm_up(vectors: &[&DVector<f64>], dim: usize) -> f64 {
+    let n = vectors.len();
+    if n == 0 || dim == 0 {
+        return 0.0;
+    }
+    let k = (n as f64).log2().ceil() as i32;
+    let scale = pow2(-k);
+    let mut lost_bits = 0.0;
+    let scaled: Vec<DVector<f64>> = vectors
+        .iter()
+        .map(|v| {
+            v.map(|x| {
+                let s = x * scale;
+                if s / scale != x {
+                    lost_bits = ETA;
+                }
+                s
+            })
+        })
+        .collect();
+    let (sum, error) = sum_with_error(scaled.iter().map(|v| v.as_slice()), dim);
+    let error: Vec<f64> = error
+        .iter()
+        .map(|e| add_up(*e, n as f64 * lost_bits))
+        .collect();
+    let norm = add_up(norm_up(&sum), norm_up(&error));
+    mul_up(norm, div_up(1.0, n as f64 * scale))
 }
 
 /// The separable group with one `(rotation, shift)`: atoms summed per
-/// coordinate, each weighted by `weight` (SMOOTH-5), then the max rule.
+/// coordinate, each weighted by `weight ≥ 1/n` (SMOOTH-5), then the max rule.
 fn separable_part(
     rotation: &DMatrix<f64>,
     groups: &[&Vec<Atom<f64>>],
+    indices: &[usize],
     weight: f64,
 ) -> Result<Part> {
     let dim = groups.first().map_or(0, |g| g.len());
+    let ln_weight = ln_up(weight);
     let mut coordinates: Vec<Coordinate> = (0..dim).map(|_| Coordinate::default()).collect();
     for atoms in groups {
         for (coordinate, atom) in coordinates.iter_mut().zip(atoms.iter()) {
-            coordinate.add(weight, atom);
+            coordinate.add(weight, ln_weight, atom);
         }
     }
     let forced = coordinates
@@ -384,34 +948,56 @@ fn separable_part(
         QUARTIC_DEFAULT_L1
     };
     let mut pair = Pair::new(0.0, 0.0);
-    for coordinate in &coordinates {
-        let p = coordinate.pair(quartic_l1)?;
+    for (j, coordinate) in coordinates.iter().enumerate() {
+        let p = coordinate.pair(quartic_l1, indices, j)?;
         pair = Pair::new(pair.l0.max(p.l0), pair.l1.max(p.l1));
     }
     // A rotation read from a file (or rounded to f32) is orthogonal only up
     // to δ = ‖RᵀR − I‖: ‖Rᵀ D R‖ ≤ (1 + δ)‖D‖ and ‖ψ'‖ ≤ ‖Rᵀψ'‖/sqrt(1 − δ).
-    let defect = symmetric_norm(&(rotation.transpose() * rotation - DMatrix::identity(dim, dim)));
-    if defect >= 0.5 {
-        return Err(Error::NoCertificate {
-            reason: format!("rotation far from orthogonal (‖RᵀR − I‖ = {defect:e})"),
-        });
+    // δ is bounded from above (computed RᵀR − I plus its rounding); the
+    // identity is exact (δ = 0).
+    let defect = if *rotation == DMatrix::identity(dim, dim) {
+        0.0
+    } else {
+        let gram = rotation.transpose() * rotation - DMatrix::identity(dim, dim);
+        let abs = rotation.abs();
+        let k = 2.0 * (dim as f64 + 2.0) * EPS;
+        let allowance = (abs.transpose() * &abs + DMatrix::identity(dim, dim))
+            .map(|v| add_up(mul_up(k, v), 8.0 * dim as f64 * ETA));
+        symmetric_norm_up(&(&gram * 0.5 + gram.transpose() * 0.5), &allowance)
+    };
+    if defect.is_nan() || defect >= 0.5 {
+        return Err(refuse(
+            indices,
+            format!("rotation far from orthogonal (‖RᵀR − I‖ ≤ {defect:e})"),
+        ));
     }
-    let grow = 1.0 + defect;
-    let pair = Pair::new(pair.l0 * grow, pair.l1 * grow / (1.0 - defect).sqrt());
+    let grow = add_up(1.0, defect);
+    let shrink = sqrt_down(sub_down(1.0, defect));
+    let pair = Pair::new(mul_up(pair.l0, grow), div_up(mul_up(pair.l1, grow), shrink));
     let bounded = coordinates.iter().all(Coordinate::is_bounded).then(|| {
-        let m2: f64 = coordinates.iter().map(|c| c.bounded.0 * c.bounded.0).sum();
+        let m2 = coordinates
+            .iter()
+            .fold(0.0, |s, c| add_up(s, mul_up(c.bounded.0, c.bounded.0)));
         let l = coordinates.iter().fold(0.0f64, |a, c| a.max(c.bounded.1));
-        ((m2 * grow).sqrt(), l * grow)
+        (sqrt_up(mul_up(m2, grow)), mul_up(l, grow))
     });
     Ok(Part {
         pair,
         bounded,
         rule: format!("separable group of {} component(s)", groups.len()),
+        indices: indices.to_vec(),
     })
 }
 
-/// Separable components with one `(rotation, shift)`: their atom lists.
-type Group<'a> = (&'a DMatrix<f64>, &'a DVector<f64>, Vec<&'a Vec<Atom<f64>>>);
+/// Separable components with one `(rotation, shift)`: their atom lists and
+/// indices.
+type Group<'a> = (
+    &'a DMatrix<f64>,
+    &'a DVector<f64>,
+    Vec<&'a Vec<Atom<f64>>>,
+    Vec<usize>,
+);
 
 /// Refuses a NaN or infinite parameter (`max` and comparisons would
 /// otherwise skip it silently), naming the component.
@@ -466,51 +1052,68 @@ fn ensure_finite_parameters(index: usize, component: &Component<f64>) -> Result<
 }
 
 /// Certifies `(1/n) Σ_i f_i` for the given components (all of one dimension
-/// `dim`), by the rules of the module docs.
+/// `dim`), by the rules of the module docs. Refusals name components by
+/// their position in `components`.
 pub fn certify_components(components: &[Component<f64>], dim: usize) -> Result<Certificate> {
+    let indexed: Vec<(usize, &Component<f64>)> = components.iter().enumerate().collect();
+    certify_indexed(&indexed, dim)
+}
+
+/// [`certify_components`] with the components' indices in the instance.
+fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Result<Certificate> {
     if components.is_empty() {
         return Err(Error::Empty {
             what: "components".into(),
         });
     }
-    for (index, component) in components.iter().enumerate() {
+    for &(index, component) in components {
         ensure_finite_parameters(index, component)?;
     }
-    let weight = 1.0 / components.len() as f64;
+    let n = components.len();
+    // An upper bound on 1/n (every use multiplies a nonnegative bound).
+    let weight = div_up(1.0, n as f64);
     let mut parts: Vec<Part> = Vec::new();
 
-    // Linear terms (and quadratics without curvature) are one bounded part.
-    let mut linear = DVector::<f64>::zeros(dim);
-    let mut quadratic = DMatrix::<f64>::zeros(dim, dim);
-    let mut has_quadratic = false;
-    let mut logistic_gram = DMatrix::<f64>::zeros(dim, dim);
-    let mut logistic_m = 0.0;
-    let mut has_logistic = false;
+    // Linear terms (and the linear terms of quadratics) are one bounded part.
+    let mut linear: Vec<&DVector<f64>> = Vec::new();
+    let mut linear_indices = Vec::new();
+    let mut hessians: Vec<&DMatrix<f64>> = Vec::new();
+    let mut quadratic_indices = Vec::new();
+    let mut logistic: Vec<&DVector<f64>> = Vec::new();
+    let mut logistic_indices = Vec::new();
     let mut exponentials: Vec<&DVector<f64>> = Vec::new();
+    let mut exp_indices = Vec::new();
     let mut groups: Vec<Group<'_>> = Vec::new();
-    for component in components {
+    for &(index, component) in components {
         match component {
             Component::Custom(custom) => {
-                return Err(Error::NoCertificate {
-                    reason: format!(
+                return Err(refuse(
+                    &[index],
+                    format!(
                         "`{}` is a user-defined objective: no proven (L0, L1) rule covers it",
                         custom.name()
                     ),
-                })
+                ))
             }
-            Component::Linear { c } => linear += c,
+            Component::Linear { c } => {
+                linear.push(c);
+                linear_indices.push(index);
+            }
             Component::Quadratic {
                 hessian, linear: l, ..
             } => {
-                quadratic += hessian;
-                linear += l;
-                has_quadratic = true;
+                hessians.push(hessian);
+                quadratic_indices.push(index);
+                linear.push(l);
+                linear_indices.push(index);
             }
-            Component::Exp { a, .. } => exponentials.push(a),
+            Component::Exp { a, .. } => {
+                exponentials.push(a);
+                exp_indices.push(index);
+            }
             Component::Logistic { a, .. } => {
-                logistic_gram += a * a.transpose();
-                logistic_m += a.norm();
-                has_logistic = true;
+                logistic.push(a);
+                logistic_indices.push(index);
             }
             Component::Separable {
                 rotation,
@@ -519,84 +1122,171 @@ pub fn certify_components(components: &[Component<f64>], dim: usize) -> Result<C
             } => {
                 match groups
                     .iter_mut()
-                    .find(|(r, s, _)| *r == rotation && *s == shift)
+                    .find(|(r, s, _, _)| *r == rotation && *s == shift)
                 {
-                    Some(group) => group.2.push(atoms),
-                    None => groups.push((rotation, shift, vec![atoms])),
+                    Some(group) => {
+                        group.2.push(atoms);
+                        group.3.push(index);
+                    }
+                    None => groups.push((rotation, shift, vec![atoms], vec![index])),
                 }
             }
         }
     }
-    let quadratic_norm = symmetric_norm(&quadratic) * weight;
-    if has_quadratic && quadratic_norm > 0.0 {
-        parts.push(Part {
-            pair: Pair::new(quadratic_norm, 0.0),
-            bounded: None,
-            rule: "quadratic ‖Σ H‖/n".into(),
-        });
-    }
-    let linear_norm = linear.norm() * weight;
-    if linear_norm > 0.0 {
-        parts.push(Part {
-            pair: Pair::new(0.0, 0.0),
-            bounded: Some((linear_norm, 0.0)),
-            rule: "linear".into(),
-        });
-    }
-    if has_logistic {
-        let l = symmetric_norm(&logistic_gram) * weight / 4.0;
-        parts.push(Part {
-            pair: Pair::new(l, 0.0),
-            bounded: Some((logistic_m * weight, l)),
-            rule: "logistic λ_max(Σ a aᵀ)/(4n)".into(),
-        });
-    }
-    let nonzero: Vec<&DVector<f64>> = exponentials
-        .into_iter()
-        .filter(|a| a.norm() > 0.0)
-        .collect();
-    if !nonzero.is_empty() {
-        let axis = nonzero
-            .iter()
-            .fold(DVector::zeros(dim), |s, a| s + *a / a.norm());
-        let axis_norm = axis.norm();
-        let cos = if axis_norm > 0.0 {
-            nonzero
-                .iter()
-                .map(|a| a.dot(&axis) / (a.norm() * axis_norm))
-                .fold(f64::INFINITY, f64::min)
-        } else {
-            0.0
-        };
-        if cos <= 0.0 {
-            return Err(Error::NoCertificate {
-                reason: "exp components whose directions lie in no open half-space \
-                         (the cone rule needs cos θ > 0)"
-                    .into(),
+    // The sums are over all n components (absent terms are zero): the mean
+    // of the k quadratics' Hessians is scaled by k/n afterwards.
+    let share = |k: usize| div_up(k as f64, n as f64);
+    if !hessians.is_empty() {
+        let norm = mul_up(
+            mean_symmetric_norm_up(&hessians, dim),
+            share(hessians.len()),
+        );
+        if !norm.is_finite() {
+            return Err(refuse(
+                &quadratic_indices,
+                "quadratic Hessians: ‖Σ H‖/n overflows",
+            ));
+        }
+        if norm > 0.0 {
+            parts.push(Part {
+                pair: Pair::new(norm, 0.0),
+                bounded: None,
+                rule: "quadratic ‖Σ H‖/n".into(),
+                indices: quadratic_indices,
             });
         }
-        let big_a = nonzero.iter().fold(0.0f64, |m, a| m.max(a.norm()));
+    }
+    if !linear.is_empty() {
+        let norm = mul_up(mean_vector_norm_up(&linear, dim), share(linear.len()));
+        if !norm.is_finite() {
+            return Err(refuse(&linear_indices, "linear terms: ‖Σ c‖/n overflows"));
+        }
+        if norm > 0.0 {
+            parts.push(Part {
+                pair: Pair::new(0.0, 0.0),
+                bounded: Some((norm, 0.0)),
+                rule: "linear".into(),
+                indices: linear_indices,
+            });
+        }
+    }
+    if !logistic.is_empty() {
+        // λ_max(Σ a aᵀ)/(4n): the outer products are rounded, so the
+        // allowance is (k + 3)ε Σ |a||a|ᵀ (k terms, one product each).
+        let mut gram = DMatrix::<f64>::zeros(dim, dim);
+        let mut abs = DMatrix::<f64>::zeros(dim, dim);
+        let mut m = 0.0;
+        for a in &logistic {
+            gram += *a * a.transpose();
+            abs += a.abs() * a.abs().transpose();
+            m = add_up(m, norm_up(a.as_slice()));
+        }
+        // Products that underflow lose less than ETA each.
+        let k = 2.0 * (logistic.len() as f64 + 3.0) * EPS;
+        let floor = 2.0 * logistic.len() as f64 * ETA;
+        let allowance = abs.map(|v| add_up(mul_up(k, v), floor));
+        let l = div_up(mul_up(symmetric_norm_up(&gram, &allowance), weight), 4.0);
+        let m = mul_up(m, weight);
+        if !(l.is_finite() && m.is_finite()) {
+            return Err(refuse(
+                &logistic_indices,
+                format!(
+                    "logistic features: λ_max(Σ a aᵀ)/(4n) = {l:e} or (1/n)Σ‖a‖ = {m:e} overflows"
+                ),
+            ));
+        }
         parts.push(Part {
-            pair: Pair::new(0.0, big_a / cos),
-            bounded: None,
-            rule: format!("exp cone rule (cos θ = {cos:.3})"),
+            pair: Pair::new(l, 0.0),
+            bounded: Some((m, l)),
+            rule: "logistic λ_max(Σ a aᵀ)/(4n)".into(),
+            indices: logistic_indices,
         });
     }
-    for (rotation, _, atoms) in &groups {
-        parts.push(separable_part(rotation, atoms, weight)?);
+    let (nonzero, nonzero_indices): (Vec<&DVector<f64>>, Vec<usize>) = exponentials
+        .into_iter()
+        .zip(exp_indices)
+        .filter(|(a, _)| a.iter().any(|&v| v != 0.0))
+        .unzip();
+    if !nonzero.is_empty() {
+        parts.push(cone_part(&nonzero, &nonzero_indices, dim)?);
     }
-    combine(parts)
+    for (rotation, _, atoms, indices) in &groups {
+        parts.push(separable_part(rotation, atoms, indices, weight)?);
+    }
+    let all: Vec<usize> = components.iter().map(|(i, _)| *i).collect();
+    combine(parts, &all)
+}
+
+/// The cone rule for exponential components `e^{⟨a_i, x⟩ + b_i}` (the
+/// offsets do not matter): `(0, A/cos θ)` with `A ≥ max ‖a_i‖` and
+/// `cos θ ≤ min_i ⟨a_i, u⟩/‖a_i‖`, `u` the normalised sum of the unit
+/// directions. Each `a_i` is scaled by a power of two first (exact; the
+/// ratio does not change), the inner products are bounded from below by the
+/// computed value minus `2(dim + 2) ε Σ|a_k||u_k|`, the norms from above.
+fn cone_part(directions: &[&DVector<f64>], indices: &[usize], dim: usize) -> Result<Part> {
+    let scaled: Vec<DVector<f64>> = directions
+        .iter()
+        .map(|a| {
+            let largest = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let e = exponent(largest);
+            a.map(|v| times_pow2(v, -e))
+        })
+        .collect();
+    let axis = scaled.iter().fold(DVector::zeros(dim), |s, b| {
+        let norm = b.norm();
+        s + b / norm
+    });
+    let axis_norm = norm_up(axis.as_slice());
+    let mut cos = f64::INFINITY;
+    for b in &scaled {
+        let dot = b.dot(&axis);
+        let spread = b.abs().dot(&axis.abs());
+        let slack = add_up(
+            mul_up(2.0 * (dim as f64 + 2.0) * EPS, spread),
+            8.0 * dim as f64 * ETA,
+        );
+        let dot_low = sub_down(dot, slack);
+        let c = div_down(dot_low, mul_up(norm_up(b.as_slice()), axis_norm));
+        cos = if c.is_nan() { f64::NAN } else { cos.min(c) };
+    }
+    if cos.is_nan() || cos <= 0.0 || !axis_norm.is_finite() || axis_norm == 0.0 {
+        return Err(Error::NoCertificate {
+            reason: format!(
+                "{}: exp components whose directions lie in no open half-space \
+                 (the cone rule needs cos θ > 0)",
+                name(indices)
+            ),
+        });
+    }
+    let big_a = directions
+        .iter()
+        .fold(0.0f64, |m, a| m.max(norm_up(a.as_slice())));
+    let l1 = div_up(big_a, cos);
+    if !l1.is_finite() {
+        return Err(refuse(
+            indices,
+            format!("exp components: rate ‖a‖/cos θ overflows (cos θ ≥ {cos:e})"),
+        ));
+    }
+    Ok(Part {
+        pair: Pair::new(0.0, l1),
+        bounded: None,
+        rule: format!("exp cone rule (cos θ = {cos:.3})"),
+        indices: indices.to_vec(),
+    })
 }
 
 /// The average rule: bounded parts are a perturbation `h`, the rest must be
-/// one part or all have `L1 = 0`.
-fn combine(parts: Vec<Part>) -> Result<Certificate> {
+/// one part or all have `L1 = 0`. All sums and products rounded upward.
+fn combine(parts: Vec<Part>, all: &[usize]) -> Result<Certificate> {
     let (bounded, unbounded): (Vec<Part>, Vec<Part>) =
         parts.into_iter().partition(|p| p.bounded.is_some());
     let (m, l) = bounded
         .iter()
         .filter_map(|p| p.bounded)
-        .fold((0.0, 0.0), |(m, l), (pm, pl)| (m + pm, l + pl));
+        .fold((0.0, 0.0), |(m, l), (pm, pl)| {
+            (add_up(m, pm), add_up(l, pl))
+        });
     let mut rules: Vec<String> = unbounded.iter().map(|p| p.rule.clone()).collect();
     if !bounded.is_empty() {
         rules.push(format!(
@@ -611,24 +1301,29 @@ fn combine(parts: Vec<Part>) -> Result<Certificate> {
     let rule = rules.join("; ");
     let pair = match unbounded.as_slice() {
         [] => Pair::new(l, 0.0),
-        [only] => Pair::new(only.pair.l0 + l + only.pair.l1 * m, only.pair.l1),
+        [only] => Pair::new(
+            add_up(only.pair.l0, add_up(l, mul_up(only.pair.l1, m))),
+            only.pair.l1,
+        ),
         several if several.iter().all(|p| p.pair.l1 == 0.0) => {
-            Pair::new(several.iter().map(|p| p.pair.l0).sum::<f64>() + l, 0.0)
+            Pair::new(several.iter().fold(l, |s, p| add_up(s, p.pair.l0)), 0.0)
         }
         _ => {
-            return Err(Error::NoCertificate {
-                reason: format!(
+            let mut involved: Vec<usize> =
+                unbounded.iter().flat_map(|p| p.indices.clone()).collect();
+            involved.sort_unstable();
+            return Err(refuse(
+                &involved,
+                format!(
                     "{} parts with L1 > 0 or unbounded gradients ({rule}): \
                      their gradients can cancel",
                     unbounded.len()
                 ),
-            })
+            ));
         }
     };
-    if !(pair.l0.is_finite() && pair.l1.is_finite()) {
-        return Err(Error::NoCertificate {
-            reason: format!("the constants overflow ({rule})"),
-        });
+    if !(pair.l0.is_finite() && pair.l1.is_finite() && m.is_finite() && l.is_finite()) {
+        return Err(refuse(all, format!("the constants overflow ({rule})")));
     }
     Ok(Certificate {
         pair,
@@ -647,15 +1342,54 @@ pub struct Certification {
     pub components: Vec<Certificate>,
 }
 
-/// Certifies an instance: `f` and each component.
+/// A certificate that a sampled lower bound beats: a false certificate
+/// (the estimator's values have a rounding margin subtracted, so they are
+/// below the least valid `L0` at that `L1`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LowerBoundViolation {
+    /// Which certificate: `"f"` or `"components[i]"`.
+    pub which: String,
+    /// The certified pair.
+    pub certified: Pair,
+    /// The sampled lower bound on `L0` at the certified `L1`.
+    pub sampled_l0: f64,
+    /// Where it was found.
+    pub at: Vec<f64>,
+}
+
+impl Certification {
+    /// The certificates of `f` that the sampled lower bound `f_bound`
+    /// (from [`crate::smooth::estimator::lower_bound_l0`] at `f`'s pair)
+    /// exceeds. Empty for a sound certificate. `cliptheory certify` must
+    /// exit with status 2 when this is not empty (and print the violation):
+    /// the certificate it would print is false.
+    pub fn lower_bound_violations(
+        &self,
+        f_bound: &crate::smooth::estimator::LowerBound,
+    ) -> Vec<LowerBoundViolation> {
+        f_bound
+            .exceeds(self.f.pair)
+            .then(|| LowerBoundViolation {
+                which: "f".into(),
+                certified: self.f.pair,
+                sampled_l0: f_bound.l0,
+                at: f_bound.at.iter().copied().collect(),
+            })
+            .into_iter()
+            .collect()
+    }
+}
+
+/// Certifies an instance: `f` and each component. Refusals name the
+/// components by their index in the instance.
 pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Certification> {
     let wide = instance.cast::<f64>()?;
     let dim = wide.dim();
-    let f = certify_components(wide.components(), dim)?;
-    let components = wide
-        .components()
+    let indexed: Vec<(usize, &Component<f64>)> = wide.components().iter().enumerate().collect();
+    let f = certify_indexed(&indexed, dim)?;
+    let components = indexed
         .iter()
-        .map(|c| certify_components(std::slice::from_ref(c), dim))
+        .map(|&c| certify_indexed(&[c], dim))
         .collect::<Result<Vec<_>>>()?;
     Ok(Certification { f, components })
 }
@@ -663,11 +1397,12 @@ pub fn certify<T: Real>(instance: &Instance<T>) -> Result<Certification> {
 /// The certified pair of `f` alone.
 pub fn certify_f<T: Real>(instance: &Instance<T>) -> Result<Pair> {
     let wide = instance.cast::<f64>()?;
-    Ok(certify_components(wide.components(), wide.dim())?.pair)
+    let indexed: Vec<(usize, &Component<f64>)> = wide.components().iter().enumerate().collect();
+    Ok(certify_indexed(&indexed, wide.dim())?.pair)
 }
 
 /// Operator norm `‖H‖ = max |λ(H)|` of a symmetric matrix in any float
-/// type (eigenvalues computed in `f64`).
+/// type (eigenvalues computed in `f64`; an estimate, `NaN` if not finite).
 pub fn operator_norm<T: Real>(h: &DMatrix<T>) -> T {
     T::of(symmetric_norm(&h.map(|x| x.to_f64_lossless())))
 }

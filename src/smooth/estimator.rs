@@ -11,7 +11,7 @@
 use crate::random::RngExt;
 use nalgebra::DVector;
 
-use super::certificate::{atom_rate, expsum_crossing, operator_norm, Pair};
+use super::certificate::{atom_rate, expsum_crossing_ln, operator_norm, Pair};
 use crate::instance::{Atom, Component, Instance};
 use crate::random::seeded_rng;
 
@@ -28,6 +28,18 @@ pub struct LowerBound {
     pub at: DVector<f64>,
     /// How many points were evaluated.
     pub evaluations: usize,
+}
+
+impl LowerBound {
+    /// Whether this sampled lower bound exceeds the certified `L0` of
+    /// `pair` (sampled at `pair.l1`): then the certificate is false. The
+    /// sampled values already have the rounding margin [`ROUNDING_MARGIN`]
+    /// subtracted, so no further margin is needed. `cliptheory certify`
+    /// must exit with status 2 when this holds for `f`'s certificate
+    /// ([`crate::smooth::certificate::Certification::lower_bound_violations`]).
+    pub fn exceeds(&self, pair: Pair) -> bool {
+        self.l0 > pair.l0
+    }
 }
 
 /// Relative rounding margin subtracted from every sampled value, so that
@@ -90,14 +102,17 @@ pub fn candidate_points(instance: &Instance<f64>, pair: Pair) -> Vec<DVector<f64
 }
 
 /// The exponential atoms of every separable component with this rotation
-/// and shift on coordinate `j`, as one exponential sum (weights `1`: the
-/// crossing does not depend on a common factor).
+/// and shift on coordinate `j`, as one exponential sum given by
+/// log-weights `(ln w_k, a_k)` (a common factor `1/n` does not move the
+/// crossing). An `exp` atom `e^{at + b}` has `ln w = b`: its weight `e^b`
+/// is never formed, so it cannot underflow to an empty side (`b < −745`)
+/// or overflow.
 fn merged_exponentials(
     instance: &Instance<f64>,
     rotation: &nalgebra::DMatrix<f64>,
     shift: &DVector<f64>,
     j: usize,
-) -> Atom<f64> {
+) -> (Vec<f64>, Vec<f64>) {
     let (mut w, mut a) = (Vec::new(), Vec::new());
     for component in instance.components() {
         if let Component::Separable {
@@ -111,31 +126,29 @@ fn merged_exponentials(
             }
             match &atoms[j] {
                 Atom::Exp { a: ak, b } => {
-                    w.push(b.exp());
+                    w.push(*b);
                     a.push(*ak);
                 }
                 Atom::Cosh { a: ak } => {
-                    w.extend([0.5, 0.5]);
+                    let half = 0.5f64.ln();
+                    w.extend([half, half]);
                     a.extend([*ak, -*ak]);
                 }
                 Atom::ExpSum { w: wk, a: ak } => {
-                    w.extend(wk);
+                    w.extend(wk.iter().map(|x| x.ln()));
                     a.extend(ak);
                 }
                 _ => {}
             }
         }
     }
-    Atom::ExpSum { w, a }
+    (w, a)
 }
 
 /// The `t` where the positive and negative halves of an exponential sum
-/// balance (`P(t) = N(t)`).
-fn crossing(atom: &Atom<f64>) -> Option<f64> {
-    let Atom::ExpSum { w, a } = atom else {
-        return None;
-    };
-    expsum_crossing(w, a).map(|(lo, hi)| 0.5 * (lo + hi))
+/// (log-weights, rates) balance (`P(t) = N(t)`).
+pub fn crossing((ln_w, a): &(Vec<f64>, Vec<f64>)) -> Option<f64> {
+    expsum_crossing_ln(ln_w, a).map(|(lo, hi)| 0.5 * (lo + hi))
 }
 
 /// Uniform on `[−1, 1)`.

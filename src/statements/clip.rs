@@ -8,7 +8,7 @@ use crate::direction::GradientSet;
 use crate::generators::{pair_case, pointwise_case};
 use crate::real::{dot, norm, Real};
 use crate::statement;
-use crate::tolerance::Comparison;
+use crate::tolerance::{Comparison, WorstComparisons};
 
 /// The scalings `t` CLIP-4 is checked at: a small, a generic and a large
 /// factor, none a power of two (those would make the check exact by luck).
@@ -44,7 +44,7 @@ pub fn clip_1<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 /// CLIP-2: firm nonexpansiveness, for every pair `(g_i, g_j)`.
 pub fn clip_2<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
     let (g, s, gamma) = (set.gradients(), set.norms(), set.threshold());
-    let mut out = Vec::new();
+    let mut out = WorstComparisons::default();
     for (i, j) in pairs(set.len()) {
         let (cu, cv) = (clipped(&g[i], s[i], gamma), clipped(&g[j], s[j], gamma));
         let (dc, dx) = (&cu - &cv, &g[i] - &g[j]);
@@ -62,7 +62,7 @@ pub fn clip_2<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
             s[i] + s[j],
         ));
     }
-    (!out.is_empty()).then_some(out)
+    (!out.is_empty()).then(|| out.into_vec())
 }
 
 /// CLIP-3: `⟨clip v, v⟩ = min(‖v‖, γ)‖v‖ ≥ ‖clip v‖²`.
@@ -124,7 +124,7 @@ pub fn clip_4<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
 pub fn clip_5<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
     let (g, s, gamma) = (set.gradients(), set.norms(), set.threshold());
     let gm = gamma.get();
-    let mut out = Vec::new();
+    let mut out = WorstComparisons::default();
     for (i, j) in pairs(set.len()) {
         let gap = norm(&(clipped(&g[i], s[i], gamma) - clipped(&g[j], s[j], gamma)));
         let distance = norm(&(&g[i] - &g[j]));
@@ -146,7 +146,7 @@ pub fn clip_5<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
             ));
         }
     }
-    (!out.is_empty()).then_some(out)
+    (!out.is_empty()).then(|| out.into_vec())
 }
 
 pub(super) fn statements() -> Vec<Statement> {
@@ -163,11 +163,11 @@ pub(super) fn statements() -> Vec<Statement> {
                 &[&[3.0, 4.0]]
             )]
         ),
-        statement!(
+        crate::instance_statement!(
             "CLIP-2",
             "firmly nonexpansive: ‖clip u − clip v‖² ≤ ⟨clip u − clip v, u − v⟩",
             Holds,
-            clip_2,
+            clip_2_pairs,
             pair_case,
             || vec![witness(
                 "both inside the ball: clip is the identity",
@@ -199,11 +199,11 @@ pub(super) fn statements() -> Vec<Statement> {
                 &[&[3.0, 4.0], &[0.1, 0.2]]
             )]
         ),
-        statement!(
+        crate::instance_statement!(
             "CLIP-5",
             "‖u‖,‖v‖ ≥ γ ⇒ ‖clip u − clip v‖ ≤ γ‖u − v‖/sqrt(‖u‖‖v‖)",
             Holds,
-            clip_5,
+            clip_5_pairs,
             pair_case,
             || vec![witness(
                 "equal norms 3 > γ = 1: ratio exactly γ/‖u‖",
@@ -212,4 +212,20 @@ pub(super) fn statements() -> Vec<Statement> {
             )]
         ),
     ]
+}
+
+/// CLIP-2 on an instance: [`super::pairwise`] (capped at
+/// [`super::MAX_PAIRWISE_COMPONENTS`] components).
+fn clip_2_pairs<T: Real>(
+    instance: &crate::instance::Instance<T>,
+) -> crate::error::Result<Option<Vec<Comparison<T>>>> {
+    super::pairwise(instance, clip_2)
+}
+
+/// CLIP-5 on an instance: [`super::pairwise`] (capped at
+/// [`super::MAX_PAIRWISE_COMPONENTS`] components).
+fn clip_5_pairs<T: Real>(
+    instance: &crate::instance::Instance<T>,
+) -> crate::error::Result<Option<Vec<Comparison<T>>>> {
+    super::pairwise(instance, clip_5)
 }

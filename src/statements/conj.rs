@@ -16,15 +16,14 @@ use crate::incremental::reference_epoch;
 use crate::instance::Instance;
 use crate::real::{norm, Real};
 use crate::smooth::certificate::certify;
-use crate::statement;
-use crate::tolerance::Comparison;
+use crate::tolerance::{Comparison, WorstComparisons};
 
 /// CONJ-1, the mixed case of CLIP-5:
 /// `‖clip u − clip v‖ ≤ ‖u − v‖ min(1, γ/sqrt(max(‖u‖, γ) max(‖v‖, γ)))`.
 pub fn conj_1<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
     let (g, s, gamma) = (set.gradients(), set.norms(), set.threshold());
     let gm = gamma.get();
-    let mut out = Vec::new();
+    let mut out = WorstComparisons::default();
     for (i, j) in pairs(set.len()) {
         let gap = norm(&(&g[i] * clip_factor(s[i], gamma) - &g[j] * clip_factor(s[j], gamma)));
         let distance = norm(&(&g[i] - &g[j]));
@@ -37,7 +36,7 @@ pub fn conj_1<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
             (s[i] + s[j]) * factor + gm,
         ));
     }
-    (!out.is_empty()).then_some(out)
+    (!out.is_empty()).then(|| out.into_vec())
 }
 
 // ---------------------------------------------------------------------------
@@ -292,11 +291,11 @@ fn conj_3_counterexamples() -> Vec<super::Witness> {
 
 pub(super) fn statements() -> Vec<Statement> {
     vec![
-        statement!(
+        crate::instance_statement!(
             "CONJ-1",
             "‖clip u − clip v‖ ≤ ‖u − v‖ min(1, γ/sqrt(max(‖u‖,γ) max(‖v‖,γ)))",
             Proved,
-            conj_1,
+            conj_1_pairs,
             pair_case,
             || vec![witness(
                 "u on the sphere, v just outside (‖v‖ = γ(1 + 1e-8)): slack of order 1e-16",
@@ -321,4 +320,12 @@ pub(super) fn statements() -> Vec<Statement> {
             conj_3_counterexamples
         ),
     ]
+}
+
+/// CONJ-1 on an instance: [`super::pairwise`] (capped at
+/// [`super::MAX_PAIRWISE_COMPONENTS`] components).
+fn conj_1_pairs<T: Real>(
+    instance: &crate::instance::Instance<T>,
+) -> crate::error::Result<Option<Vec<Comparison<T>>>> {
+    super::pairwise(instance, conj_1)
 }

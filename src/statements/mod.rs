@@ -497,6 +497,31 @@ pub fn witness(name: &'static str, gamma: f64, gradients: &[&[f64]]) -> Witness 
     Witness { name, instance }
 }
 
+/// The most components a statement over every pair `(g_i, g_j)` is
+/// evaluated on: `n(n − 1)/2` pairs, about 2·10⁶ (a second or two); larger
+/// instances get an error naming the cap, not an hour of work.
+pub const MAX_PAIRWISE_COMPONENTS: usize = 2000;
+
+/// Evaluates a pointwise `check` over every pair of component gradients at
+/// `x0`, refusing instances with more than [`MAX_PAIRWISE_COMPONENTS`]
+/// components.
+pub fn pairwise<T: Real>(
+    instance: &Instance<T>,
+    check: fn(&crate::direction::GradientSet<T>) -> Option<Vec<Comparison<T>>>,
+) -> Result<Option<Vec<Comparison<T>>>> {
+    use crate::direction::GradientsAt as _;
+    if instance.n() > MAX_PAIRWISE_COMPONENTS {
+        return Err(Error::InvalidField {
+            field: "components".into(),
+            reason: format!(
+                "n = {} exceeds {MAX_PAIRWISE_COMPONENTS}, the most a statement over every pair is evaluated on",
+                instance.n()
+            ),
+        });
+    }
+    Ok(check(&instance.gradients_at_start()?))
+}
+
 /// Every unordered pair `(i, j)`, `i < j`, of `0..n`.
 pub(crate) fn pairs(n: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..n).flat_map(move |i| ((i + 1)..n).map(move |j| (i, j)))

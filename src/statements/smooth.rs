@@ -6,9 +6,11 @@
 //! certifies are outside the hypotheses (`Ok(None)`).
 //!
 //! SMOOTH-1..3 compare `x = x0` with the probes `y = x0 + r u`: directions
-//! `u ∈ {±∇f(x0)/‖∇f(x0)‖, ±e_1, e_dim}`, radii `r ∈ {0.05, 0.5, 1, 2}/L1`
-//! (`L1 > 0`, so `L1 r ≤ 2` and no exponent grows by more than 2) or
-//! `r ∈ {0.1, 1, 3}(1 + ‖x0‖)` (`L1 = 0`); `r` is recomputed as `‖y − x‖`.
+//! `u ∈ {±∇f(x0)/‖∇f(x0)‖, ±e_1, e_dim}`, radii `r ∈ {0.05, 0.5, 1, 2, 8,
+//! 40}/L1` (`L1 > 0`: the statements claim every `r`, so the exponent
+//! `L1 r` reaches 40; a probe where `f` or `∇f` overflows in the float type
+//! is skipped, not counted) or `r ∈ {0.1, 1, 3, 30}(1 + ‖x0‖)` (`L1 = 0`);
+//! `r` is recomputed as `‖y − x‖`.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -16,7 +18,9 @@ use super::{Statement, Witness};
 use crate::error::{Error, Result};
 use crate::instance::{Atom, Component, Instance};
 use crate::real::{dot, norm, Real};
-use crate::smooth::certificate::{atom_frontier, atom_pairs, atom_rate, certify, certify_f, Pair};
+use crate::smooth::certificate::{
+    atom_frontier, atom_pairs, atom_rate, certify, certify_f, expsum_crossing, Pair,
+};
 use crate::smooth::estimator::candidate_points;
 use crate::smooth::generators::{
     atom_case, exp_instance, extremal_instance, mixed_exp_case, smooth_case,
@@ -72,6 +76,9 @@ fn at_point<T: Real>(instance: &Instance<T>, x: &DVector<T>, label: &str) -> Res
     Ok(point)
 }
 
+/// `L1 r` of the SMOOTH-1..3 probes when `L1 > 0` (the module docs).
+pub const PROBE_EXPONENTS: [f64; 6] = [0.05, 0.5, 1.0, 2.0, 8.0, 40.0];
+
 /// The probes `(y, r)` of the module docs.
 fn probes<T: Real>(instance: &Instance<T>, pair: Pair, g: &DVector<T>) -> Vec<(DVector<T>, T)> {
     let dim = instance.dim();
@@ -93,10 +100,10 @@ fn probes<T: Real>(instance: &Instance<T>, pair: Pair, g: &DVector<T>) -> Vec<(D
         directions.push(axis(dim - 1, 1.0));
     }
     let radii: Vec<f64> = if pair.l1 > 0.0 {
-        [0.05, 0.5, 1.0, 2.0].iter().map(|r| r / pair.l1).collect()
+        PROBE_EXPONENTS.iter().map(|r| r / pair.l1).collect()
     } else {
         let rho = 1.0 + norm(x).to_f64_lossless();
-        [0.1, 1.0, 3.0].iter().map(|r| r * rho).collect()
+        [0.1, 1.0, 3.0, 30.0].iter().map(|r| r * rho).collect()
     };
     let mut out = Vec::new();
     for u in &directions {
@@ -109,6 +116,13 @@ fn probes<T: Real>(instance: &Instance<T>, pair: Pair, g: &DVector<T>) -> Vec<(D
         }
     }
     out
+}
+
+/// `lhs ≤ rhs` when both sides and the scale are finite (far probes can
+/// overflow in `f32`); `None` otherwise.
+fn finite_at_most<T: Real>(label: &'static str, lhs: T, rhs: T, scale: T) -> Option<Comparison<T>> {
+    (lhs.is_finite() && rhs.is_finite() && scale.is_finite())
+        .then(|| Comparison::at_most(label, lhs, rhs, scale))
 }
 
 /// The three SMOOTH-1..3 evaluations share the probes; `which` picks one.
@@ -124,17 +138,25 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
     let c = T::of(C);
     let mut out = Vec::new();
     for (y, r) in probes(instance, pair, g) {
-        let at_y = at_point(instance, &y, "y")?;
+        // Far probes may overflow in the float type: nothing to compare there.
+        let Ok(at_y) = at_point(instance, &y, "y") else {
+            continue;
+        };
         let s = l1 * r;
+        // exp of a rounded argument u has relative error about |u| ε: the
+        // bound's e^{L1 r} and the exponentials at y (|a z_y| ≤ |a z_x| + L1 r
+        // for rates |a| ≤ L1) carry the condition number 1 + L1 r.
+        let condition = T::one() + s;
         let floor = T::min_positive_value();
         match which {
             1 => {
                 let rhs = big_g * s.exp();
-                let scale = (l0 + l1 * at_x.mean_gradient_norm) * s.exp()
+                let scale = ((l0 + l1 * at_x.mean_gradient_norm) * s.exp()
                     + l0
-                    + l1 * at_y.mean_gradient_norm
+                    + l1 * at_y.mean_gradient_norm)
+                    * condition
                     + floor;
-                out.push(Comparison::at_most(
+                out.extend(finite_at_most(
                     "L0 + L1‖∇f(y)‖ ≤ (L0 + L1‖∇f(x)‖) e^{L1 r}",
                     l0 + l1 * norm(&at_y.gradient),
                     rhs,
@@ -144,15 +166,16 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
             2 => {
                 let lhs = norm(&(&at_y.gradient - g));
                 let rhs = big_g * r * phi1(s);
-                let scale = at_x.mean_gradient_norm + at_y.mean_gradient_norm + rhs + floor;
-                out.push(Comparison::at_most(
+                let scale =
+                    (at_x.mean_gradient_norm + at_y.mean_gradient_norm + rhs) * condition + floor;
+                out.extend(finite_at_most(
                     "‖∇f(y) − ∇f(x)‖ ≤ (L0 + L1‖∇f(x)‖) E(r)",
                     lhs,
                     rhs,
                     scale,
                 ));
                 if s <= c {
-                    out.push(Comparison::at_most(
+                    out.extend(finite_at_most(
                         "L1 r ≤ 1: ‖∇f(y) − ∇f(x)‖ ≤ B_1 (L0 + L1‖∇f(x)‖) r",
                         lhs,
                         phi1(c) * big_g * r,
@@ -164,19 +187,18 @@ fn along_probes<T: Real>(instance: &Instance<T>, which: u8) -> Result<Option<Vec
                 let step = &y - x;
                 let lhs = at_y.value - at_x.value - dot(g, &step);
                 let rhs = big_g * r * r * phi2(s);
-                let scale = at_x.mean_abs_value
-                    + at_y.mean_abs_value
-                    + r * at_x.mean_gradient_norm
-                    + rhs
-                    + floor;
-                out.push(Comparison::at_most(
+                let scale =
+                    (at_x.mean_abs_value + at_y.mean_abs_value + r * at_x.mean_gradient_norm + rhs)
+                        * condition
+                        + floor;
+                out.extend(finite_at_most(
                     "f(y) − f(x) − ⟨∇f(x), y − x⟩ ≤ (L0 + L1‖∇f(x)‖)(e^{L1 r} − 1 − L1 r)/L1²",
                     lhs,
                     rhs,
                     scale,
                 ));
                 if s <= c {
-                    out.push(Comparison::at_most(
+                    out.extend(finite_at_most(
                         "L1 r ≤ 1: f(y) − f(x) − ⟨∇f(x), y − x⟩ ≤ K_1 (L0 + L1‖∇f(x)‖) r²/2",
                         lhs,
                         phi2(c) * big_g * r * r,
@@ -205,8 +227,45 @@ pub fn smooth_3<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
     along_probes(instance, 3)
 }
 
-/// The Hessian inequality `‖∇²h(x)‖ ≤ L0 + L1‖∇h(x)‖` at `x`, with the
-/// scale `L0 + Σ‖∇²h_i‖_F/n + L1 Σ‖∇h_i‖/n` bounding the rounding of both sides.
+/// TwoSum: `s = fl(a + b)` and the exact rounding error `a + b − s`.
+fn two_sum<T: Real>(a: T, b: T) -> (T, T) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// Adds `term` into `sum` entrywise by TwoSum, accumulating `|error|` into
+/// `lost`: afterwards `lost` bounds what the additions rounded (zero when
+/// every addition was exact, e.g. when cancelling parts cancel exactly).
+fn add_tracked<'a, T: Real>(
+    sum: impl Iterator<Item = &'a mut T>,
+    lost: impl Iterator<Item = &'a mut T>,
+    term: impl Iterator<Item = T>,
+) {
+    for ((s, e), x) in sum.zip(lost).zip(term) {
+        let (t, r) = two_sum(*s, x);
+        *s = t;
+        *e += r.abs();
+    }
+}
+
+fn frobenius<T: Real>(m: &DMatrix<T>) -> T {
+    m.iter().fold(T::zero(), |s, &v| s + v * v).sqrt()
+}
+
+/// The Hessian inequality `‖∇²h(x)‖ ≤ L0 + L1‖∇h(x)‖` at `x`, for
+/// `h = (1/n) Σ components`.
+///
+/// The quadratic and linear components are merged first, as the
+/// certificate merges them: `Σ H_i` and `Σ (linear_i + c_i)` by TwoSum
+/// (their Hessians and linear terms are parameters, never rounded), and the
+/// merged part contributes `H x + l` once. The scale is the magnitude of
+/// what the evaluation actually rounds: `L0`, the Frobenius norms of the
+/// other components' Hessians and of the merged `H`, the TwoSum errors of
+/// the merge, and `L1` times the other components' gradient norms plus
+/// `‖|H||x| + |l|‖` of the merged product; floor `T::MIN_POSITIVE`. Parts
+/// that cancel exactly (two quadratics with Hessians `±10⁶ I`) add nothing,
+/// so they cannot hide a violation elsewhere (`theorems/SMOOTH.md`, scales).
 fn hessian_inequality<T: Real>(
     label: &'static str,
     components: &[Component<T>],
@@ -216,17 +275,44 @@ fn hessian_inequality<T: Real>(
     let (l0, l1) = pair.in_type::<T>();
     let n = T::of(components.len() as f64);
     let dim = x.len();
+    let (mut merged_h, mut lost_h) = (DMatrix::zeros(dim, dim), DMatrix::zeros(dim, dim));
+    let (mut merged_l, mut lost_l) = (DVector::zeros(dim), DVector::zeros(dim));
     let mut hessian = DMatrix::zeros(dim, dim);
     let mut gradient = DVector::zeros(dim);
     let (mut hessian_sizes, mut gradient_sizes) = (T::zero(), T::zero());
     for c in components {
-        let h = c.hessian(x).ok()?;
-        let g = c.gradient(x);
-        hessian_sizes += h.iter().fold(T::zero(), |s, &v| s + v * v).sqrt();
-        gradient_sizes += norm(&g);
-        hessian += h;
-        gradient += g;
+        match c {
+            Component::Linear { c } => {
+                add_tracked(merged_l.iter_mut(), lost_l.iter_mut(), c.iter().copied());
+            }
+            Component::Quadratic {
+                hessian: h, linear, ..
+            } => {
+                add_tracked(merged_h.iter_mut(), lost_h.iter_mut(), h.iter().copied());
+                add_tracked(
+                    merged_l.iter_mut(),
+                    lost_l.iter_mut(),
+                    linear.iter().copied(),
+                );
+            }
+            _ => {
+                let h = c.hessian(x).ok()?;
+                let g = c.gradient(x);
+                hessian_sizes += frobenius(&h);
+                gradient_sizes += norm(&g);
+                hessian += h;
+                gradient += g;
+            }
+        }
     }
+    let merged_g = &merged_h * x + &merged_l;
+    let abs_m = |m: &DMatrix<T>| m.map(|v| v.abs());
+    let abs_v = |v: &DVector<T>| v.map(|e| e.abs());
+    let product_size = norm(&(abs_m(&merged_h) * abs_v(x) + abs_v(&merged_l)));
+    hessian_sizes += frobenius(&merged_h) + frobenius(&lost_h);
+    gradient_sizes += product_size + frobenius(&lost_h) * norm(x) + norm(&lost_l);
+    hessian += merged_h;
+    gradient += merged_g;
     let lhs = crate::smooth::certificate::operator_norm(&(hessian / n));
     let rhs = l0 + l1 * norm(&(gradient / n));
     // Below the smallest normal number rounding is absolute (gradual
@@ -234,6 +320,27 @@ fn hessian_inequality<T: Real>(
     let scale = l0 + hessian_sizes / n + l1 * gradient_sizes / n + T::min_positive_value();
     (lhs.is_finite() && rhs.is_finite() && scale.is_finite())
         .then(|| Comparison::at_most(label, lhs, rhs, scale))
+}
+
+/// The Hessian inequality of `f` with a given pair (not necessarily the
+/// certified one) at the SMOOTH-4 points (start point and the structured
+/// candidates of [`candidate_points`]), with the SMOOTH-4 scale: the
+/// falsifier, a deliberately wrong pair, must be refuted here.
+pub fn hessian_inequality_with<T: Real>(
+    instance: &Instance<T>,
+    pair: Pair,
+) -> Result<Vec<Comparison<T>>> {
+    Ok(points_in(instance, pair)?
+        .iter()
+        .filter_map(|x| {
+            hessian_inequality(
+                "f: ‖∇²f(x)‖ ≤ L0 + L1‖∇f(x)‖ (given pair)",
+                instance.components(),
+                pair,
+                x,
+            )
+        })
+        .collect())
 }
 
 fn points_in<T: Real>(instance: &Instance<T>, pair: Pair) -> Result<Vec<DVector<T>>> {
@@ -329,8 +436,8 @@ pub fn smooth_5<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
 /// SMOOTH-6: every atom `φ` of every separable component satisfies
 /// `|φ''(t)| ≤ ℓ0 + ℓ1|φ'(t)|` for each pair SMOOTH-6 states and for the
 /// closed-form frontier `(L0(ℓ1), ℓ1)` at `ℓ1 ∈ {s/2, s, 2s}` (`s` its
-/// rate), at `t` = its start coordinate, `0`, `±1/s`, `±2/s`, `±4/s` and
-/// `±2/ℓ1`.
+/// rate), at `t` = its start coordinate, `0`, `±1/s`, `±2/s`, `±4/s`,
+/// `±2/ℓ1`, and for an exponential sum the crossing `P(t*) = N(t*)`.
 pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison<T>>>> {
     let wide = instance.cast::<f64>()?;
     let mut out = Vec::new();
@@ -359,6 +466,13 @@ pub fn smooth_6<T: Real>(instance: &Instance<T>) -> Result<Option<Vec<Comparison
             }
             for (label, pair) in pairs {
                 let mut ts = vec![t0, T::zero()];
+                // The crossing of a mixed-sign exponential sum, where its
+                // gradient is smallest and (2AM, A) is tight for ±a pairs.
+                if let Atom::ExpSum { w, a } = wide_atom {
+                    if let Some((lo, hi)) = expsum_crossing(w, a) {
+                        ts.push(T::of(0.5 * (lo + hi)));
+                    }
+                }
                 for k in [1.0, 2.0, 4.0] {
                     ts.push(T::of(k / s));
                     ts.push(T::of(-k / s));
