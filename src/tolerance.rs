@@ -154,6 +154,12 @@ impl<T: Real> Comparison<T> {
             strengthened_slack: -moved / scale,
         }
     }
+
+    /// Whether the stated comparison is refuted beyond rounding, for a case
+    /// with `terms = n + dim`.
+    pub fn is_refuted(&self, terms: usize) -> bool {
+        falls_below(self.slack, -tolerance::<T>(terms))
+    }
 }
 
 /// Keeps, of many comparisons, only those a verdict needs: per label, the
@@ -247,6 +253,10 @@ mod tests {
         let c = Comparison::at_most("", 1.0_f64, 2.0, 0.0);
         assert!(c.slack > 1e300);
         assert!(falls_below(f64::NAN, 0.0) && falls_below(-1.0, 0.0) && !falls_below(0.0, 0.0));
+        // Refuted only beyond the tolerance 8 (n + dim) ε.
+        let t = tolerance::<f64>(10);
+        assert!(!Comparison::at_most("", 1.0 + 0.5 * t, 1.0, 1.0).is_refuted(10));
+        assert!(Comparison::at_most("", 1.0 + 2.0 * t, 1.0, 1.0).is_refuted(10));
     }
 
     /// Keeping the worst comparisons per label keeps the worst slack and the
