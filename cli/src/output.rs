@@ -57,7 +57,7 @@ pub fn print(text: &str) -> Result<()> {
     }
 }
 
-/// [`print`] with a newline.
+/// [`print()`] with a newline.
 pub fn println(text: &str) -> Result<()> {
     print(&format!("{text}\n"))
 }
