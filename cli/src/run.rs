@@ -153,8 +153,16 @@ fn rows(trace: &Trace, slacks: &[IgSlacks]) -> Vec<Row> {
         .collect()
 }
 
-fn slack_cell(s: Option<f64>) -> String {
-    s.map_or_else(|| "—".to_string(), |s| format!("{s:.3e}"))
+impl Row {
+    /// The IG-1, IG-3, IG-4 and IG-5 slacks, in column order.
+    fn slacks(&self) -> [Option<f64>; 4] {
+        [
+            self.ig_1_slack,
+            self.ig_3_slack,
+            self.ig_4_slack,
+            self.ig_5_slack,
+        ]
+    }
 }
 
 /// The trace as CSV: one line per epoch, a header first (empty cells where
@@ -163,22 +171,16 @@ fn trace_csv(rows: &[Row]) -> String {
     let mut out = String::from(
         "epoch,f,grad_norm,bias_norm,rho,e_norm,alpha,ig_1_slack,ig_3_slack,ig_4_slack,ig_5_slack\n",
     );
-    let cell = |s: Option<f64>| s.map_or_else(String::new, |v| format!("{v:e}"));
     for r in rows {
         out.push_str(&format!(
-            "{},{:e},{:e},{:e},{:e},{:e},{:e},{},{},{},{}\n",
-            r.epoch,
-            r.f,
-            r.grad_norm,
-            r.bias_norm,
-            r.rho,
-            r.e_norm,
-            r.alpha,
-            cell(r.ig_1_slack),
-            cell(r.ig_3_slack),
-            cell(r.ig_4_slack),
-            cell(r.ig_5_slack)
+            "{},{:e},{:e},{:e},{:e},{:e},{:e}",
+            r.epoch, r.f, r.grad_norm, r.bias_norm, r.rho, r.e_norm, r.alpha
         ));
+        for slack in r.slacks() {
+            out.push(',');
+            out.push_str(&slack.map_or_else(String::new, |v| format!("{v:e}")));
+        }
+        out.push('\n');
     }
     out
 }
@@ -202,18 +204,14 @@ fn render_trace_table(rows: &[Row], trace: &Trace) -> String {
     for (k, r) in rows.iter().enumerate() {
         if k % stride == 0 || k + 1 == rows.len() {
             out.push_str(&format!(
-                "{:>6} {:>14.6e} {:>12.4e} {:>12.4e} {:>10.3e} {:>12.4e} {:>10} {:>10} {:>10} {:>10}\n",
-                r.epoch,
-                r.f,
-                r.grad_norm,
-                r.bias_norm,
-                r.rho,
-                r.e_norm,
-                slack_cell(r.ig_1_slack),
-                slack_cell(r.ig_3_slack),
-                slack_cell(r.ig_4_slack),
-                slack_cell(r.ig_5_slack)
+                "{:>6} {:>14.6e} {:>12.4e} {:>12.4e} {:>10.3e} {:>12.4e}",
+                r.epoch, r.f, r.grad_norm, r.bias_norm, r.rho, r.e_norm
             ));
+            for slack in r.slacks() {
+                let cell = slack.map_or_else(|| "—".to_string(), |s| format!("{s:.3e}"));
+                out.push_str(&format!(" {cell:>10}"));
+            }
+            out.push('\n');
         }
     }
     let last = &trace.final_point;

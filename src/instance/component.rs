@@ -279,6 +279,21 @@ impl<T: Real> Component<T> {
         })
     }
 
+    /// `out += ∇²f_i(x)`, without allocating for the rank-one kinds
+    /// (exp, logistic: one `ger` update) and the linear kind (nothing).
+    pub fn add_hessian_to(&self, x: &DVector<T>, out: &mut DMatrix<T>) -> Result<()> {
+        match self {
+            Component::Linear { .. } => {}
+            Component::Exp { a, b } => out.ger((dot(a, x) + *b).exp(), a, a, T::one()),
+            Component::Logistic { a, label } => {
+                let s = sigmoid(-*label * dot(a, x));
+                out.ger(s * (T::one() - s), a, a, T::one());
+            }
+            other => *out += other.hessian(x)?,
+        }
+        Ok(())
+    }
+
     pub(crate) fn cast<U: Real>(&self) -> Component<U> {
         let s = |x: &T| U::of(x.to_f64_lossless());
         let v = |x: &DVector<T>| x.map(|e| U::of(e.to_f64_lossless()));

@@ -202,7 +202,7 @@ impl<T: Real> Instance<T> {
     pub fn hessian(&self, x: &DVector<T>) -> Result<DMatrix<T>> {
         let mut sum = DMatrix::zeros(x.len(), x.len());
         for c in &self.components {
-            sum += c.hessian(x)?;
+            c.add_hessian_to(x, &mut sum)?;
         }
         Ok(sum / T::of(self.n() as f64))
     }

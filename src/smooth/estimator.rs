@@ -19,6 +19,12 @@ use crate::random::seeded_rng;
 /// the step has shrunk by `10⁶`).
 pub const PATTERN_SEARCH_BUDGET: usize = 60;
 
+/// The most floating-point work the estimator spends, about `4·10⁹`
+/// operations (a few seconds): each evaluation of `‖∇²f(x)‖` costs about
+/// `n·dim² + dim³`, so large instances get fewer evaluations (the bound is a
+/// sampled lower bound either way; `evaluations` says how many were made).
+pub const WORK_BUDGET: f64 = 4e9;
+
 /// What the estimator found.
 #[derive(Clone, Debug)]
 pub struct LowerBound {
@@ -166,6 +172,8 @@ pub fn lower_bound_l0(
 ) -> LowerBound {
     let l1 = pair.l1;
     let dim = instance.dim();
+    let per_evaluation = (instance.n() * dim * dim + dim * dim * dim) as f64;
+    let max_evaluations = ((WORK_BUDGET / per_evaluation.max(1.0)) as usize).max(8);
     let mut rng = seeded_rng(seed, "smooth-estimator");
     let mut scored: Vec<(f64, DVector<f64>)> = candidate_points(instance, pair)
         .into_iter()
@@ -173,7 +181,7 @@ pub fn lower_bound_l0(
         .collect();
     let base = scored.clone();
     let unit_radius = if l1 > 0.0 { 1.0 / l1 } else { 1.0 };
-    for k in 0..samples {
+    for k in 0..samples.min(max_evaluations.saturating_sub(base.len())) {
         let centre = &base[k % base.len()].1;
         let radius = unit_radius * [0.1, 0.5, 1.0, 3.0][k % 4];
         let x = centre + DVector::from_fn(dim, |_, _| uniform(&mut rng) * radius);
@@ -186,7 +194,7 @@ pub fn lower_bound_l0(
     for (value, x) in scored.iter_mut() {
         let mut step = unit_radius;
         let mut budget = PATTERN_SEARCH_BUDGET;
-        while step > 1e-6 * unit_radius && budget > 0 {
+        while step > 1e-6 * unit_radius && budget > 0 && evaluations < max_evaluations {
             budget -= 1;
             let mut improved = false;
             for k in 0..dim {
