@@ -22,6 +22,10 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 CLI = pathlib.Path(os.environ.get("CLIPTHEORY_BIN", REPO / "target" / "release" / "cliptheory"))
 
+if os.environ.get("CLIPTHEORY_REQUIRE_CLI") and not CLI.is_file():
+    # CI sets this: there the comparisons with the command line must run.
+    raise RuntimeError(f"CLIPTHEORY_REQUIRE_CLI is set but {CLI} is not built")
+
 needs_cli = pytest.mark.skipif(
     not CLI.is_file(),
     reason=f"the command line is not built at {CLI} (run `cargo build --release` at the "
