@@ -65,18 +65,33 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "?".into(), |n| n.to_string())
 }
 
-/// A non-negative Python `int` (not `bool`) as `u64`.
+/// A non-negative integer as `u64`: a Python `int` or anything with
+/// `__index__` (NumPy integers), but not a `bool`.
 fn count(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
-    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+    let is_bool = obj.is_instance_of::<PyBool>()
+        || obj
+            .get_type()
+            .name()
+            .is_ok_and(|n| n.to_string().starts_with("bool"));
+    let index = if is_bool {
+        None
+    } else if obj.is_instance_of::<PyInt>() {
+        Some(obj.clone())
+    } else {
+        obj.call_method0("__index__")
+            .ok()
+            .filter(|i| i.is_instance_of::<PyInt>())
+    };
+    let Some(index) = index else {
         return Err(invalid(
             field,
             format!("must be an int, got {}", type_name(obj)),
         ));
-    }
-    obj.extract::<u64>().map_err(|_| {
+    };
+    index.extract::<u64>().map_err(|_| {
         invalid(
             field,
-            format!("must be a non-negative int below 2^64, got {obj}"),
+            format!("must be a non-negative int below 2^64, got {index}"),
         )
     })
 }
@@ -243,10 +258,7 @@ fn angles<'py>(
             })?;
             let mut out = Vec::new();
             for item in items {
-                let item = item?;
-                // NumPy integers are accepted through `__index__`.
-                let item = item.call_method0("__index__").unwrap_or(item);
-                out.push(count_usize("batch_sizes", &item)?);
+                out.push(count_usize("batch_sizes", &item?)?);
             }
             if out.is_empty() {
                 return Err(invalid(

@@ -209,6 +209,8 @@ def test_angles_options():
     assert not by_b[20]["exact"] and by_b[20]["batches"] == 6  # passes · ⌊n/m⌋ = 3 · 2
     assert by_b[39]["exact"] and by_b[39]["batches"] == 40
     assert cliptheory.angles(g, batch_sizes=(2, 20, 39), samples=50, passes=3, seed=7) == report
+    numpy_ints = dict(samples=np.int32(50), passes=np.uint8(3), seed=np.int64(7))
+    assert cliptheory.angles(g, batch_sizes=np.array([39, 2, 20]), **numpy_ints) == report
 
 
 @needs_fixtures
@@ -401,6 +403,8 @@ def test_gamma_of_the_wrong_type_raises_value_error(gamma):
         (dict(passes=0), "passes: must be at least 1"),
         (dict(seed=-1), "seed"),
         (dict(seed=2**64), "seed"),
+        (dict(samples=True), "samples: must be an int, got bool"),
+        (dict(batch_sizes=[np.bool_(True)]), "batch_sizes"),
     ],
 )
 def test_bad_angles_options_raise_value_error(kwargs, message):
