@@ -1,7 +1,7 @@
 """Type stubs of the cliptheory package (the compiled cliptheory._cliptheory)."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -60,4 +60,17 @@ def certify(
     ``error`` when no rule covers f). A malformed instance raises
     ValueError."""
 
-__all__: List[str]
+__all__ = [
+    "DEFAULT_ANGLES_SEED",
+    "DEFAULT_CASES",
+    "DEFAULT_PASSES",
+    "DEFAULT_SAMPLES",
+    "DEFAULT_SEED",
+    "ESTIMATOR_SAMPLES",
+    "__version__",
+    "angles",
+    "bias",
+    "certify",
+    "check",
+    "clipped_direction",
+]
