@@ -278,6 +278,15 @@ def test_check_is_identical_to_the_command_line():
     assert cliptheory.check("BIAS-2", cases=40, seed=3)["rows"] == got["rows"][:1]
 
 
+@needs_cli
+def test_full_check_is_identical_to_the_command_line():
+    # every statement and the certification table (few cases: a few seconds)
+    got = cliptheory.check(cases=20)
+    assert got == cli_json("check", "--cases", "20", "--json")
+    assert "certification" in got and len(got["rows"]) > 20
+    assert all(row["evaluation_errors"] == 0 for row in got["rows"])
+
+
 def test_check_defaults():
     got = cliptheory.check("CLIP-1", cases=5)
     assert got["seed"] == cliptheory.DEFAULT_SEED == 20210318
