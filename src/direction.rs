@@ -154,13 +154,6 @@ impl<T: Real> GradientSet<T> {
         self.norms.iter().fold(T::zero(), |a, &s| a + s) / self.n_as_real()
     }
 
-    /// The clipped set `C = {i : ‖g_i‖ > γ}`.
-    pub fn clipped_set(&self) -> Vec<usize> {
-        (0..self.len())
-            .filter(|&i| self.norms[i] > self.gamma.get())
-            .collect()
-    }
-
     /// The clipped direction `d = (1/n) Σ_i clip_γ(g_i)`.
     pub fn clipped_direction(&self) -> DVector<T> {
         let mut sum = DVector::zeros(self.dim());

@@ -71,8 +71,10 @@ pub mod convergence;
 pub mod generators;
 pub mod smooth;
 pub mod statements;
-// tools: the explorer and the report data.
+// tools: the explorer, the report data, machine proofs by SMT.
 pub mod explorer;
+#[cfg(feature = "smt")]
+pub mod prove;
 pub mod report;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -238,18 +238,44 @@ pub fn check(registry: &Registry, cases: usize, seed: u64, only: &[String]) -> R
             .map(|id| registry.find(id))
             .collect::<Result<_>>()?
     };
-    let certification = if only.is_empty() {
-        crate::smooth::certification_table(crate::smooth::TABLE_CASES, crate::smooth::TABLE_SAMPLES)
-    } else {
-        Vec::new()
+    let table = || {
+        if only.is_empty() {
+            crate::smooth::certification_table(
+                crate::smooth::TABLE_CASES,
+                crate::smooth::TABLE_SAMPLES,
+            )
+        } else {
+            Vec::new()
+        }
     };
+    // Statements (and the certification table) run on every core; each
+    // statement's cases depend only on the seed and its id, so the report
+    // is the same whatever the number of cores.
+    #[cfg(feature = "parallel")]
+    let (rows, certification) = {
+        use rayon::prelude::*;
+        rayon::join(
+            || {
+                selected
+                    .par_iter()
+                    .map(|s| check_statement(s, cases, seed))
+                    .collect::<Vec<_>>()
+            },
+            table,
+        )
+    };
+    #[cfg(not(feature = "parallel"))]
+    let (rows, certification) = (
+        selected
+            .iter()
+            .map(|s| check_statement(s, cases, seed))
+            .collect::<Vec<_>>(),
+        table(),
+    );
     Ok(CheckReport {
         seed,
         cases_per_statement: cases,
-        rows: selected
-            .iter()
-            .map(|s| check_statement(s, cases, seed))
-            .collect(),
+        rows,
         certification,
     })
 }

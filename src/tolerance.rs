@@ -216,3 +216,63 @@ impl<T: Real> WorstComparisons<T> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slacks and their strengthened forms, pinned to exact values: a
+    /// dropped sign or a changed constant (10%, 10⁻³) changes them.
+    #[test]
+    fn slacks_and_strengthened_slacks_are_pinned() {
+        let close = |c: Comparison<f64>, slack: f64, strengthened: f64| {
+            assert!(
+                (c.slack - slack).abs() < 1e-15
+                    && (c.strengthened_slack - strengthened).abs() < 1e-15,
+                "{c:?}: expected {slack}, {strengthened}"
+            );
+        };
+        close(Comparison::at_most("", 1.0, 2.0, 4.0), 0.25, 0.2);
+        close(Comparison::at_most("", 1.0, -2.0, 4.0), -0.75, -0.8);
+        close(Comparison::at_least("", 3.0, 2.0, 4.0), 0.25, 0.2);
+        close(Comparison::at_least("", 3.0, -2.0, 4.0), 1.25, 1.2);
+        // An identity off by 1 is refuted whichever side is larger.
+        let c = Comparison::equal("", 3.0_f64, 2.0, 4.0);
+        assert_eq!(c.slack, -0.25);
+        assert!((c.strengthened_slack + 0.998 / 4.0).abs() < 1e-15);
+        let c = Comparison::equal("", 1.0_f64, 2.0, 4.0);
+        assert_eq!(c.slack, -0.25);
+        let c = Comparison::equal("", 1000.0_f64, 1000.0, 1000.0);
+        assert_eq!(c.slack, 0.0);
+        assert!((c.strengthened_slack + 1e-3).abs() < 1e-15);
+        let v = nalgebra::dvector![3.0_f64, 4.0];
+        let c = Comparison::vectors_equal("", &v, &(&v * 0.5), 10.0);
+        assert_eq!(c.slack, -0.25);
+        assert!((c.strengthened_slack + 2.4975 / 10.0).abs() < 1e-15);
+        // A non-positive or non-finite scale counts as the smallest positive one.
+        let c = Comparison::at_most("", 1.0_f64, 2.0, 0.0);
+        assert!(c.slack > 1e300);
+        assert!(falls_below(f64::NAN, 0.0) && falls_below(-1.0, 0.0) && !falls_below(0.0, 0.0));
+        // Refuted only beyond the tolerance 8 (n + dim) ε.
+        let t = tolerance::<f64>(10);
+        assert!(!Comparison::at_most("", 1.0 + 0.5 * t, 1.0, 1.0).is_refuted(10));
+        assert!(Comparison::at_most("", 1.0 + 2.0 * t, 1.0, 1.0).is_refuted(10));
+    }
+
+    /// Keeping the worst comparisons per label keeps the worst slack and the
+    /// worst strengthened slack.
+    #[test]
+    fn worst_comparisons_keep_what_a_verdict_needs() {
+        let mut kept = WorstComparisons::default();
+        assert!(kept.is_empty());
+        kept.push(Comparison::at_most("a", 1.0_f64, 2.0, 1.0)); // slack 1, strengthened 0.8
+        kept.push(Comparison::at_most("a", 0.0_f64, 0.5, 1.0)); // slack 0.5, strengthened 0.45
+        kept.push(Comparison::at_most("a", 1.0_f64, 10.0, 1.0)); // slack 9, strengthened 8
+        kept.push(Comparison::at_least("b", 1.0_f64, 1.0, 1.0));
+        let kept = kept.into_vec();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].slack, 0.5);
+        assert!((kept[0].strengthened_slack - 0.45).abs() < 1e-15);
+        assert_eq!(kept[1].label, "b");
+    }
+}

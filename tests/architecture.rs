@@ -27,7 +27,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
         "theory",
         &["smooth", "convergence", "generators", "statements"],
     ),
-    ("tools", &["explorer", "report", "testing"]),
+    ("tools", &["explorer", "report", "testing", "prove"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

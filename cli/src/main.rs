@@ -88,6 +88,20 @@ enum Command {
     Run(run::RunArgs),
     /// List the statement ids with their summaries.
     List,
+    /// Prove statements by SMT (z3): proved, refuted (with a counterexample), unknown.
+    Prove {
+        /// Statement ids (all registered statements if none).
+        ids: Vec<String>,
+        /// Prove the 10%-tightened forms instead: every lemma's must be refuted.
+        #[arg(long)]
+        tightened: bool,
+        /// Print JSON (`{"rows": [...]}`) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Timeout per solver query, in seconds.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+    },
     /// Print certified (L0, L1) of every component and of f, and the sampled lower bound on L0.
     Certify(certify::CertifyArgs),
     /// Angles between minibatch gradients and the full gradient, per batch size, for a `.npy` dump.
@@ -136,11 +150,28 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
             }
             let cases = usize::try_from(cases).unwrap_or(usize::MAX);
             let report = report::check(&registry, cases, seed, &only)?;
+            // The machine proofs of the ids the prover encodes (a second or two).
+            let ids: Vec<&str> = report.rows.iter().map(|r| r.id).collect();
+            let proofs = cliptheory::prove::prove(&ids, false, std::time::Duration::from_secs(30))?;
             if json {
-                output::println(&to_json(&report))?;
+                let mut value = serde_json::to_value(&report).unwrap_or_default();
+                if let Some(rows) = value.get_mut("rows").and_then(|r| r.as_array_mut()) {
+                    for row in rows {
+                        let id = row["id"].as_str().unwrap_or("").to_string();
+                        if let Some(proof) = proofs.iter().find(|p| p.id == id) {
+                            row["smt"] = serde_json::json!({
+                                "verdict": proof.verdict,
+                                "scope": proof.scope,
+                            });
+                        }
+                    }
+                }
+                output::println(&to_json(&value))?;
             } else {
-                output::print(&tables::render_check_table(&report))?;
+                output::print(&tables::render_check_table(&report, &proofs))?;
             }
+            // A lemma the prover refutes fails the check like a refuted case.
+            let refuted_by_smt = !cliptheory::prove::failures(&proofs, false).is_empty();
             if let Some(dir) = save_counterexamples {
                 for row in &report.rows {
                     if let Some(case) = &row.counterexample {
@@ -154,7 +185,7 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
                     }
                 }
             }
-            Ok(if report.has_failures() {
+            Ok(if report.has_failures() || refuted_by_smt {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -253,6 +284,34 @@ fn run(cli: Cli) -> cliptheory::Result<ExitCode> {
         Command::Angles(args) => {
             output::print(&angles::run(&args, &globals)?)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Prove {
+            ids,
+            tightened,
+            json,
+            timeout,
+        } => {
+            use cliptheory::prove;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let timeout = std::time::Duration::try_from_secs_f64(timeout).map_err(|_| {
+                cliptheory::Error::InvalidField {
+                    field: "--timeout".into(),
+                    reason: format!("must be a number of seconds ≥ 0, got {timeout}"),
+                }
+            })?;
+            let rows = prove::prove(&ids, tightened, timeout)?;
+            if json {
+                output::println(&to_json(&serde_json::json!({ "rows": rows })))?;
+            } else {
+                output::print(&tables::render_proofs(&rows))?;
+            }
+            let failures = prove::failures(&rows, tightened);
+            if failures.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("failed: {}", failures.join(", "));
+                Ok(ExitCode::from(1))
+            }
         }
         Command::List => {
             let mut text = String::new();

@@ -22,7 +22,9 @@ fn fit(text: &str, width: usize) -> String {
 }
 
 /// The report as a plain-text table.
-pub fn render_check_table(report: &CheckReport) -> String {
+/// The check report as a table; `proofs` gives the SMT column (`—` for ids
+/// it lacks).
+pub fn render_check_table(report: &CheckReport, proofs: &[cliptheory::prove::ProofRow]) -> String {
     let mut out = format!(
         "cliptheory check: {} random cases per statement in f64 and f32, seed {}\n\
          slack = signed relative slack (negative = violated); f64 tolerance {:.1e}, f32 {:.1e} at n + dim = 96\n\n",
@@ -32,7 +34,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
         tolerance::<f32>(96),
     );
     out.push_str(&format!(
-        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
+        "{:<8} {:<52} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {:<26} {}\n",
         "id",
         "statement",
         "cases",
@@ -41,11 +43,12 @@ pub fn render_check_table(report: &CheckReport) -> String {
         "tol used",
         "witness",
         "teeth",
-        "verdict"
+        "verdict",
+        "SMT"
     ));
     for row in &report.rows {
         out.push_str(&format!(
-            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {}\n",
+            "{:<8} {} {:>6} {:>10} {:>10} {:>8} {:>10} {:>5}  {:<26} {}\n",
             row.id,
             fit(row.statement, 52),
             row.cases,
@@ -63,6 +66,7 @@ pub fn render_check_table(report: &CheckReport) -> String {
                 "no"
             },
             row.verdict.label(),
+            smt_cell(proofs, row.id),
         ));
     }
     let failures: Vec<&str> = report
@@ -102,7 +106,8 @@ pub fn render_check_table(report: &CheckReport) -> String {
     out.push_str(
         "tol used: the largest share of the rounding tolerance 8 (n + dim) ε a case that held used up;\n\
          witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
-         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases.\n",
+         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases;\n\
+         SMT: `cliptheory prove` settles the algebraic statement for every dimension (with the n shown), by z3.\n",
     );
     out
 }
@@ -136,6 +141,37 @@ pub fn render_replay_table(replay: &Replay) -> String {
                 Some(error) => format!("{}: {error}", row.verdict.label()),
                 None => row.verdict.label().to_string(),
             }
+        ));
+    }
+    out
+}
+
+/// The SMT verdict of `id`, short: `proved`, `proved n ≤ 2` (a scope
+/// narrower than every n), `refuted`, `unknown`, or `—`.
+pub fn smt_cell(proofs: &[cliptheory::prove::ProofRow], id: &str) -> String {
+    use cliptheory::prove::ProofVerdict;
+    match proofs.iter().find(|p| p.id == id) {
+        Some(p) if p.verdict == ProofVerdict::Proved && p.scope.starts_with("n = 1") => {
+            "proved n ≤ 2".into()
+        }
+        Some(p) if p.verdict == ProofVerdict::Proved && p.scope.starts_with("n = 2") => {
+            "proved (n = 2)".into()
+        }
+        Some(p) if p.verdict != ProofVerdict::NotApplicable => p.verdict.to_string(),
+        _ => "—".into(),
+    }
+}
+
+/// The `prove` rows as a plain-text table.
+pub fn render_proofs(rows: &[cliptheory::prove::ProofRow]) -> String {
+    let mut out = format!(
+        "{:<8} {:<15} {:>8}  {:<45} {}\n",
+        "id", "verdict", "seconds", "scope", "method"
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "{:<8} {:<15} {:>8.2}  {:<45} {}\n",
+            row.id, row.verdict, row.seconds, row.scope, row.method
         ));
     }
     out

@@ -528,3 +528,25 @@ fn full_disk_and_closed_pipe_are_handled() {
     let status = child.wait().expect("exits");
     assert_eq!(status.code(), Some(0), "closed pipe");
 }
+
+/// `cliptheory prove` prints JSON rows and exits 0 when lemmas are proved
+/// and their tightened forms refuted.
+#[test]
+fn cli_prove_prints_json_rows_and_exits_zero() {
+    let output = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(["prove", "CLIP-2", "DESC-5", "--json", "--timeout", "30"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["id"], "CLIP-2");
+    assert_eq!(rows[0]["verdict"], "proved");
+    assert_eq!(rows[1]["verdict"], "refuted");
+    let tightened = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(["prove", "CLIP-2", "--tightened"])
+        .output()
+        .expect("runs");
+    assert!(tightened.status.success(), "{tightened:?}");
+    assert!(String::from_utf8_lossy(&tightened.stdout).contains("refuted"));
+}

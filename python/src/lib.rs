@@ -342,7 +342,7 @@ fn bias<'py>(
             "grad_norm": grad_norm,
             "clipped_direction_norm": d.norm(),
             "max_norm": set.max_norm(),
-            "clipped": set.clipped_set().len(),
+            "clipped": set.norms().iter().filter(|&&s| s > set.gamma()).count(),
             "n": set.len(),
             "dim": set.dim(),
             "gamma": set.gamma(),

@@ -243,7 +243,7 @@ fn class() -> impl Strategy<Value = Class> {
 fn atom_of(class: Class, kind: u8, s: f64, sign: bool, b: f64) -> Atom<f64> {
     let a = if sign { 1.0 } else { -1.0 } * 10f64.powf(s);
     let bounded = |k: u8| {
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             Atom::Logistic { a }
         } else {
             Atom::LogCosh { a }

@@ -172,7 +172,7 @@ pub fn certification_table(cases: usize, samples: usize) -> Vec<LoosenessRow> {
                 let bound = lower_bound_l0(&case, pair, samples, ESTIMATOR_SEED);
                 count += 1;
                 // A lower bound above the certificate (beyond rounding) is a violation.
-                if bound.l0 > pair.l0 * (1.0 + 1e-9) + 1e-12 {
+                if bound.exceeds(pair) {
                     violations += 1;
                 }
                 if pair.l0 == 0.0 {
