@@ -47,7 +47,8 @@ def check(
 ) -> Dict[str, Any]:
     """The theory check report: the dict of ``cliptheory check --json``
     (keys ``seed``, ``cases_per_statement``, ``rows``, and
-    ``certification`` when ``only`` is None). Unknown ids and ``cases``
+    ``certification`` when ``only`` is None), less the per-row ``smt``
+    verdicts of the SMT prover. Unknown ids and ``cases``
     outside 1..=10⁶ raise ValueError."""
 
 def certify(

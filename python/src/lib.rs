@@ -354,7 +354,9 @@ fn bias<'py>(
 /// The theory check report: every registered statement on seeded random
 /// cases, as ``cliptheory check --json`` prints it (``seed``,
 /// ``cases_per_statement``, ``rows`` with one dict per statement, and
-/// ``certification`` when ``only`` is ``None``).
+/// ``certification`` when ``only`` is ``None``), less the per-row ``smt``
+/// verdicts of the SMT prover: the command line enables the library's
+/// ``smt`` feature (it links libz3), these bindings do not.
 ///
 /// ``only`` is a statement id (``"BIAS-2"``) or a list of ids; ``cases``
 /// (1 to 10⁶) random cases are drawn per statement and float type.

@@ -269,10 +269,22 @@ def test_angles_is_identical_to_the_command_line_on_fixtures(name):
 # ---------------------------------------------------------------- check, certify
 
 
+def without_smt(report):
+    """The command line's check --json less the per-row `smt` verdicts: the
+    prover (z3) is behind the library's `smt` feature, which the command line
+    enables and these bindings do not (it links libz3)."""
+    for row in report["rows"]:
+        smt = row.pop("smt", None)
+        assert smt is None or set(smt) == {"verdict", "scope"}
+    return report
+
+
 @needs_cli
 def test_check_is_identical_to_the_command_line():
     got = cliptheory.check(only=["BIAS-2", "DESC-5"], cases=40, seed=3)
-    want = cli_json("check", "--only", "BIAS-2", "--only", "DESC-5", "--cases", "40", "--seed", "3", "--json")
+    want = without_smt(
+        cli_json("check", "--only", "BIAS-2", "--only", "DESC-5", "--cases", "40", "--seed", "3", "--json")
+    )
     assert got == want
     assert [row["id"] for row in got["rows"]] == ["BIAS-2", "DESC-5"]
     assert cliptheory.check("BIAS-2", cases=40, seed=3)["rows"] == got["rows"][:1]
@@ -282,7 +294,7 @@ def test_check_is_identical_to_the_command_line():
 def test_full_check_is_identical_to_the_command_line():
     # every statement and the certification table (few cases: a few seconds)
     got = cliptheory.check(cases=20)
-    assert got == cli_json("check", "--cases", "20", "--json")
+    assert got == without_smt(cli_json("check", "--cases", "20", "--json"))
     assert "certification" in got and len(got["rows"]) > 20
     assert all(row["evaluation_errors"] == 0 for row in got["rows"])
 
