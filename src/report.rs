@@ -83,6 +83,14 @@ pub struct CheckRow {
     pub tolerance_used: f64,
     /// Whether the strengthened statement was refuted by the same cases.
     pub strengthened_refuted: bool,
+    /// Comparisons (by label) whose own strengthened form no case refuted:
+    /// the statement's teeth judged per comparison, not by its worst one.
+    pub comparisons_without_teeth: Vec<&'static str>,
+    /// Inequalities (by label) of a statement that must hold on which no
+    /// witness is tight (`|slack| ≤ 10⁻⁶`): tightness judged per
+    /// comparison, so an identity's zero slack does not make a witness
+    /// "tight" for the inequality beside it.
+    pub comparisons_without_tight_witness: Vec<&'static str>,
     /// Certified verdicts (interval arithmetic, inputs taken as exact
     /// reals) on the random cases counted in `cases`.
     pub certified: CertifiedCounts,
@@ -182,6 +190,8 @@ struct Worst {
     strengthened_refuted: bool,
     applicable: usize,
     tolerance_used: f64,
+    /// Per comparison label, whether a case refuted its strengthened form.
+    teeth: Vec<(&'static str, bool)>,
 }
 
 impl Worst {
@@ -198,10 +208,47 @@ impl Worst {
                     .map_or(slack, |w| if slack.is_nan() { slack } else { w.min(slack) }),
             );
         self.strengthened_refuted |= evaluation.strengthened_is_refuted();
+        let tolerance = evaluation.tolerance();
+        for c in &evaluation.comparisons {
+            let bites = crate::tolerance::falls_below(c.strengthened_slack, -tolerance);
+            match self.teeth.iter_mut().find(|(label, _)| *label == c.label) {
+                Some((_, has)) => *has |= bites,
+                None => self.teeth.push((c.label, bites)),
+            }
+        }
         if evaluation.is_refuted() && self.refuted.as_ref().is_none_or(|(w, _)| slack < *w) {
             self.refuted = Some((slack, case.clone()));
         }
     }
+}
+
+/// A witness is tight on a comparison when its slack there is at most this
+/// in size (the test harness's bound).
+pub const TIGHTNESS: f64 = 1e-6;
+
+/// The inequality labels (of those seen in `seen`) on which no witness of
+/// `statement` has `|slack| ≤` [`TIGHTNESS`].
+fn untight_comparisons(statement: &Statement, seen: &[(&'static str, bool)]) -> Vec<&'static str> {
+    let witnesses: Vec<Evaluation<f64>> = (statement.witnesses)()
+        .iter()
+        .filter_map(|w| statement.evaluate(&w.instance).ok().flatten())
+        .collect();
+    seen.iter()
+        .map(|(label, _)| *label)
+        .filter(|label| {
+            let comparisons = witnesses
+                .iter()
+                .flat_map(|e| e.comparisons.iter())
+                .filter(|c| c.label == *label);
+            let mut inequality = true;
+            let mut tight = false;
+            for c in comparisons {
+                inequality &= c.relation != crate::tolerance::Relation::Equal;
+                tight |= c.slack.abs() <= TIGHTNESS;
+            }
+            inequality && !tight
+        })
+        .collect()
 }
 
 /// Evaluates in `T` and records; whether the statement applied.
@@ -295,6 +342,19 @@ pub fn check_statement_certifying(
         witness_slack,
         tolerance_used: in_f64.tolerance_used.max(in_f32.tolerance_used),
         strengthened_refuted: in_f64.strengthened_refuted || in_f32.strengthened_refuted,
+        comparisons_without_teeth: in_f64
+            .teeth
+            .iter()
+            .filter(|(label, has)| {
+                !has && !in_f32.teeth.iter().any(|(l, bites)| l == label && *bites)
+            })
+            .map(|(label, _)| *label)
+            .collect(),
+        comparisons_without_tight_witness: if statement.expectation.must_hold() {
+            untight_comparisons(statement, &in_f64.teeth)
+        } else {
+            Vec::new()
+        },
         certified,
         certified_witnesses,
         certified_by,

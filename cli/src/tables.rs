@@ -61,10 +61,13 @@ pub fn render_check_table(report: &CheckReport, proofs: &[cliptheory::prove::Pro
                 "—".to_string()
             },
             format_slack(row.witness_slack),
-            if row.strengthened_refuted {
-                "yes"
-            } else {
-                "no"
+            match (
+                row.strengthened_refuted,
+                row.comparisons_without_teeth.is_empty(),
+            ) {
+                (true, true) => "yes",
+                (true, false) => "part",
+                (false, _) => "no",
             },
             format_certified(row),
             row.verdict.label(),
@@ -77,6 +80,20 @@ pub fn render_check_table(report: &CheckReport, proofs: &[cliptheory::prove::Pro
         .filter(|r| r.is_failure())
         .map(|r| r.id)
         .collect();
+    // Teeth and tightness per comparison: what the columns' summary hides.
+    let mut notes = String::new();
+    for row in &report.rows {
+        for label in &row.comparisons_without_teeth {
+            notes.push_str(&format!("  {}: no teeth on `{label}`\n", row.id));
+        }
+        for label in &row.comparisons_without_tight_witness {
+            notes.push_str(&format!("  {}: no tight witness on `{label}`\n", row.id));
+        }
+    }
+    if !notes.is_empty() {
+        out.push_str("\nper comparison (its strengthened form never refuted; no witness within 1e-6 of equality):\n");
+        out.push_str(&notes);
+    }
     for row in report.rows.iter().filter(|r| r.evaluation_errors > 0) {
         out.push_str(&format!(
             "{}: {} evaluations failed, first {}\n",

@@ -29,3 +29,22 @@ fn desc_5_family_ascends_for_every_n() {
         assert!(evaluation.is_refuted(), "n = {n}: the family should ascend");
     }
 }
+
+/// Teeth judged per comparison (not by the statement's worst one): DESC-4's
+/// `(m₁ − m₂)(s₁ − s₂) ≥ 0` has none and cannot have any in floating point
+/// (`m_i = min(s_i, γ)` is monotone in `s_i`, so both factors share a sign
+/// and their product is ≥ 0 however it rounds), and neither has the
+/// consequence `⟨d, g⟩ ≥ 0` whose bound is 0 (10% of 0 moves nothing). The
+/// report records both; the bound `⟨d, g⟩ ≥ (m₁ − m₂)(s₁ − s₂)/4` keeps the
+/// statement's teeth.
+#[test]
+fn desc_4_records_its_toothless_comparisons() {
+    let statement = cliptheory::statements::find("DESC-4").unwrap();
+    let row = cliptheory::report::check_statement(statement, 2000, 20210318);
+    assert!(row.strengthened_refuted);
+    assert_eq!(
+        row.comparisons_without_teeth,
+        ["(m₁ − m₂)(s₁ − s₂) ≥ 0", "n = 2 ⇒ ⟨d, g⟩ ≥ 0"]
+    );
+    assert!(row.comparisons_without_tight_witness.is_empty());
+}
