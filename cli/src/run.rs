@@ -87,6 +87,11 @@ pub struct RunArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Record no per-epoch trace (the engine alone, at full speed; no
+    /// certification): only the final point is printed. Refused with
+    /// `--trace`.
+    #[arg(long, conflicts_with = "trace")]
+    pub no_trace: bool,
 }
 
 /// The most epochs `run` records.
@@ -187,6 +192,14 @@ fn trace_csv(rows: &[Row]) -> String {
 
 /// The trace as a table (every epoch up to 20, then every `K/20`-th).
 fn render_trace_table(rows: &[Row], trace: &Trace) -> String {
+    let last = &trace.final_point;
+    let final_line = format!(
+        "final: f = {:.9e}, ‖∇f‖ = {:.4e}, x = {:?}\n",
+        last.f, last.grad_norm, last.x
+    );
+    if rows.is_empty() {
+        return final_line;
+    }
     let mut out = format!(
         "{:>6} {:>14} {:>12} {:>12} {:>10} {:>12} {:>10} {:>10} {:>10} {:>10}\n",
         "epoch",
@@ -214,11 +227,7 @@ fn render_trace_table(rows: &[Row], trace: &Trace) -> String {
             out.push('\n');
         }
     }
-    let last = &trace.final_point;
-    out.push_str(&format!(
-        "final: f = {:.9e}, ‖∇f‖ = {:.4e}, x = {:?}\n",
-        last.f, last.grad_norm, last.x
-    ));
+    out.push_str(&final_line);
     out
 }
 
@@ -266,13 +275,17 @@ pub fn run(args: &RunArgs, globals: &Globals) -> Result<String> {
     }
     let instance = Instance::load_limited(&args.file, globals.max_input_bytes)?;
     let config = config(args)?;
-    // An instance the rules cannot certify simply has no IG-3..5 slacks.
-    let constants = (instance.n() * instance.dim() * instance.dim() <= CERTIFY_BUDGET)
+    // An instance the rules cannot certify simply has no IG-3..5 slacks
+    // (and a run without a trace needs none).
+    let constants = (!args.no_trace
+        && instance.n() * instance.dim() * instance.dim() <= CERTIFY_BUDGET)
         .then(|| Constants::certify(&instance).ok())
         .flatten();
     let bar = Bar::new(config.epochs() >= PROGRESS_EPOCHS, EPOCH_BAR);
     bar.start("run", config.epochs() as u64);
-    let trace = run_observed(&instance, &config, true, &mut |_, _| bar.advance(1));
+    let trace = run_observed(&instance, &config, !args.no_trace, &mut |_, _| {
+        bar.advance(1)
+    });
     bar.finish();
     let trace = trace?;
     let slacks = constants.map_or_else(Vec::new, |c| trace_slacks(&trace, &c));

@@ -583,3 +583,27 @@ fn cli_prove_prints_json_rows_and_exits_zero() {
     assert!(tightened.status.success(), "{tightened:?}");
     assert!(String::from_utf8_lossy(&tightened.stdout).contains("refuted"));
 }
+
+/// `run --no-trace` runs the engine alone and ends at the same point as the
+/// traced run (the trace only observes); it cannot be combined with
+/// `--trace`.
+#[test]
+fn run_without_trace_ends_where_the_traced_run_ends() {
+    let ig = fixture("ig_wine_logistic_gamma_5.json");
+    let args = ["run", &ig, "--step", "0.05", "--epochs", "50", "--json"];
+    let traced = json(&cliptheory(&args));
+    let fast = json(&cliptheory(&[&args[..], &["--no-trace"]].concat()));
+    assert_eq!(traced["final"], fast["final"]);
+    assert_eq!(traced["epochs"].as_array().map(Vec::len), Some(50));
+    assert_eq!(fast["epochs"].as_array().map(Vec::len), Some(0));
+    let both = cliptheory(&[
+        "run",
+        &ig,
+        "--step",
+        "0.05",
+        "--no-trace",
+        "--trace",
+        "t.csv",
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+}
