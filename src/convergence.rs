@@ -282,7 +282,9 @@ pub struct IgSlacks {
 /// certified `constants`. The statements cover the clipped variant with
 /// `b = 1` only; for other runs every slack is `None`.
 pub fn trace_slacks(trace: &Trace, constants: &Constants) -> Vec<IgSlacks> {
-    let applies = trace.variant == Variant::Clipped && trace.batch == 1;
+    // With b = 1 per-example clipping is the same method.
+    let applies =
+        matches!(trace.variant, Variant::Clipped | Variant::PerExample) && trace.batch == 1;
     trace
         .epochs
         .iter()

@@ -48,6 +48,9 @@ pub enum VariantArg {
     Unclipped,
     /// Clip the full gradient once per epoch.
     FullClipped,
+    /// Clip every example's gradient inside a batch (DP-SGD form):
+    /// `x ← x − α Σ_{i∈B} clip_γ(∇f_i(x))`.
+    PerExample,
 }
 
 /// Arguments of `cliptheory run`.
@@ -253,6 +256,7 @@ fn config(args: &RunArgs) -> Result<RunConfig<f64>> {
             VariantArg::Clipped => Variant::Clipped,
             VariantArg::Unclipped => Variant::Unclipped,
             VariantArg::FullClipped => Variant::FullClipped,
+            VariantArg::PerExample => Variant::PerExample,
         })
         .seed(args.seed))
 }
@@ -320,6 +324,7 @@ fn variant_name(variant: Variant) -> &'static str {
         Variant::Clipped => "clipped",
         Variant::Unclipped => "unclipped",
         Variant::FullClipped => "full-clipped",
+        Variant::PerExample => "per-example",
     }
 }
 

@@ -52,6 +52,10 @@ pub enum Variant {
     Unclipped,
     /// Clip the full gradient once per epoch: clipped gradient descent with step `a = nα`.
     FullClipped,
+    /// Clip every example's gradient inside a batch (the DP-SGD form):
+    /// `x ← x − α Σ_{i∈B} clip_γ(∇f_i(x))`, the same total weight `α|B|` per
+    /// batch as [`Variant::Clipped`]; with `b = 1` the two coincide.
+    PerExample,
 }
 
 /// A validated run configuration.

@@ -136,6 +136,27 @@ impl<T: Real> Engine<T> {
         }
     }
 
+    /// `out += clip_γ(∇f_i(x))`, without allocating.
+    pub(super) fn add_clipped_gradient(&mut self, i: usize, x: &DVector<T>, out: &mut DVector<T>) {
+        match &self.kernels[i] {
+            Kernel::Ridge {
+                column,
+                norm: size,
+                profile,
+            } => {
+                let a = self.features.column(*column);
+                let coefficient = profile.coefficient(a.dot(x));
+                let factor = clip_factor(coefficient.abs() * *size, self.gamma);
+                out.axpy(factor * coefficient, &a, T::one());
+            }
+            Kernel::General(component) => {
+                general_gradient(component, x, &mut self.scratch);
+                let factor = clip_factor(norm(&self.scratch.b), self.gamma);
+                out.axpy(factor, &self.scratch.b, T::one());
+            }
+        }
+    }
+
     /// `out += weight ∇f_i(x)`, without allocating.
     pub(super) fn add_gradient(
         &mut self,
@@ -224,6 +245,8 @@ struct EpochPlan<T> {
     batch: usize,
     alpha: T,
     clipped: bool,
+    /// Clip each example inside a batch instead of the batch mean.
+    per_example: bool,
     /// Track the IG-1 slack (costs one pass over `x` per inner step).
     track: bool,
 }
@@ -248,6 +271,13 @@ fn epoch<T: Real>(
         let size = T::of(chunk.len() as f64);
         if chunk.len() == 1 {
             engine.component_step(chunk[0], x, alpha, plan.clipped);
+        } else if plan.per_example {
+            // x ← x − α Σ_{i∈B} clip(∇f_i(x)), all at the batch's start point
+            batch_buffer.fill(T::zero());
+            for &i in chunk {
+                engine.add_clipped_gradient(i, x, batch_buffer);
+            }
+            x.axpy(-alpha, batch_buffer, T::one());
         } else {
             batch_buffer.fill(T::zero());
             let weight = T::one() / size;
@@ -344,7 +374,8 @@ pub fn run_observed<T: Real>(
                 let plan = EpochPlan {
                     batch: config.batch,
                     alpha,
-                    clipped: variant == Variant::Clipped,
+                    clipped: variant != Variant::Unclipped,
+                    per_example: variant == Variant::PerExample,
                     track: record,
                 };
                 let slack = epoch(&mut engine, &mut x, &order, plan, &mut workspace);
@@ -356,10 +387,13 @@ pub fn run_observed<T: Real>(
             let grad_norm = norm(&pass.gradient);
             let d_dot_g = dot(&pass.clipped_direction, &pass.gradient);
             // e_k = Σ_B |B| [clip(g_B(x^{B−1})) − clip(g_B(x_k))] = (x_k − x_{k+1})/α − Σ_B |B| clip(g_B(x_k))
-            let e = if config.variant == Variant::Clipped {
-                norm(&((&workspace.0 - &x) / alpha - &pass.batch_clipped_sum))
-            } else {
-                T::zero()
+            // (per example: e_k = (x_k − x_{k+1})/α − Σ_i clip(g_i(x_k)) = … − n d(x_k))
+            let e = match config.variant {
+                Variant::Clipped => norm(&((&workspace.0 - &x) / alpha - &pass.batch_clipped_sum)),
+                Variant::PerExample => {
+                    norm(&((&workspace.0 - &x) / alpha - &pass.clipped_direction * T::of(n as f64)))
+                }
+                Variant::Unclipped | Variant::FullClipped => T::zero(),
             };
             let epoch_record = EpochRecord {
                 epoch: k,
