@@ -17,8 +17,9 @@ pub const SEED: u64 = 20210318;
 /// Cases drawn when looking for a refutation of a strengthened statement.
 pub const STRENGTHEN_CASES: usize = 2000;
 
-/// A witness is tight when its relative slack is at most this in size.
-pub const TIGHTNESS: f64 = 1e-6;
+/// A witness is tight when its relative slack is at most this in size (the
+/// report's bound, per comparison).
+pub use crate::report::TIGHTNESS;
 
 /// `Err` if `statement` is refuted at `case` evaluated in `T`, or cannot be
 /// evaluated there; `Ok` when it holds or its hypotheses do not apply.
@@ -52,11 +53,7 @@ pub fn assert_holds<T: Checked>(statement: &Statement, case: &Instance<f64>) -> 
 /// `cases` draws of its own generator (seed [`SEED`]): otherwise the check
 /// could not tell a true bound from a false one.
 pub fn assert_strengthened_refuted(statement: &Statement, cases: usize) -> Result<(), String> {
-    let refuted = statement
-        .draw_cases(cases, SEED)
-        .iter()
-        .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if e.strengthened_is_refuted()));
-    if refuted {
+    if some_case(statement, cases, |e| e.strengthened_is_refuted()) {
         Ok(())
     } else {
         Err(format!(
@@ -125,11 +122,7 @@ pub fn assert_known_counterexamples(statement: &Statement) -> Result<(), String>
 /// `Err` unless the statement's generator finds a counterexample within
 /// `cases` draws (seed [`SEED`]).
 pub fn assert_generator_refutes(statement: &Statement, cases: usize) -> Result<(), String> {
-    let found = statement
-        .draw_cases(cases, SEED)
-        .iter()
-        .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if e.is_refuted()));
-    if found {
+    if some_case(statement, cases, |e| e.is_refuted()) {
         Ok(())
     } else {
         Err(format!(
@@ -137,4 +130,17 @@ pub fn assert_generator_refutes(statement: &Statement, cases: usize) -> Result<(
             statement.id
         ))
     }
+}
+
+/// Whether one of `cases` draws of the statement's generator (seed
+/// [`SEED`]) evaluates to something `test` accepts.
+fn some_case(
+    statement: &Statement,
+    cases: usize,
+    test: impl Fn(&crate::statements::Evaluation<f64>) -> bool,
+) -> bool {
+    statement
+        .draw_cases(cases, SEED)
+        .iter()
+        .any(|case| matches!(statement.evaluate(case), Ok(Some(e)) if test(&e)))
 }

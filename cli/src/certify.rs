@@ -107,7 +107,7 @@ pub fn run(args: &CertifyArgs, globals: &Globals) -> Result<ExitCode> {
     // A sampled point where the Hessian needs more than the certified L0
     // refutes the certificate: never exit 0 on that. (The sampled values
     // already have the estimator's rounding margin subtracted.)
-    if result.sampled_lower_bound_L0 > result.f.l0 {
+    if result.lower_bound_exceeds_certificate() {
         eprintln!(
             "error: the sampled lower bound L0 ≥ {:e} exceeds the certified L0 = {:e} of f: the certificate is unsound here",
             result.sampled_lower_bound_L0, result.f.l0

@@ -463,7 +463,7 @@ fn certify<'py>(
     let result = py.detach(|| certify_instance(&instance, samples as usize));
     match result {
         Ok(certified) => {
-            if certified.sampled_lower_bound_L0 > certified.f.l0 * (1.0 + 1e-9) + 1e-12 {
+            if certified.lower_bound_exceeds_certificate() {
                 PyErr::warn(
                     py,
                     &py.get_type::<PyRuntimeWarning>(),

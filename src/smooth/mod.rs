@@ -71,6 +71,16 @@ pub struct Certified {
     pub looseness: Option<f64>,
 }
 
+impl Certified {
+    /// Whether the sampled lower bound exceeds the certified `L0` of `f`:
+    /// then the certificate is false at the sampled point (the estimator's
+    /// values already carry its rounding margin, so no further margin).
+    /// `cliptheory certify` exits 2 on it; the Python binding warns.
+    pub fn lower_bound_exceeds_certificate(&self) -> bool {
+        self.sampled_lower_bound_L0 > self.f.l0
+    }
+}
+
 /// Certifies one instance and estimates the lower bound (`samples` points).
 pub fn certify_instance(instance: &Instance<f64>, samples: usize) -> Result<Certified> {
     let certification = certify(instance)?;
