@@ -78,4 +78,36 @@ mod tests {
         assert!((phi2(1.0_f64) - (1.0f64.exp() - 2.0)).abs() < 1e-15);
         assert!((phi1(1.0_f64) - (1.0f64.exp() - 1.0)).abs() < 1e-15);
     }
+
+    /// Mid-range values against the textbook formulas, both branches.
+    #[test]
+    fn match_the_definitions_in_mid_range() {
+        let e = 1.0f64.exp();
+        for t in [-3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 3.0f64] {
+            assert!(
+                (sigmoid(t) - 1.0 / (1.0 + (-t).exp())).abs() < 1e-15,
+                "σ({t})"
+            );
+            assert!(
+                (softplus(t) - t.exp().ln_1p()).abs() < 1e-15,
+                "softplus({t})"
+            );
+            assert!((log_cosh(t) - t.cosh().ln()).abs() < 1e-14, "log cosh({t})");
+            assert!(
+                (phi1(t) - t.exp_m1() / t).abs() < 1e-14 || t == 0.0,
+                "φ₁({t})"
+            );
+            assert!(
+                (phi2(t) - (t.exp() - 1.0 - t) / (t * t)).abs() < 1e-12 || t == 0.0,
+                "φ₂({t})"
+            );
+        }
+        assert_eq!(sigmoid(0.0_f64), 0.5);
+        // The series branches below |s| = 1e-8 (φ₁) and 1/2 (φ₂).
+        assert_eq!(phi1(0.0_f64), 1.0);
+        assert!((phi1(1e-9_f64) - (1.0 + 5e-10)).abs() < 1e-16);
+        assert!((phi1(-1e-9_f64) - (1.0 - 5e-10)).abs() < 1e-16);
+        assert_eq!(phi2(0.0_f64), 0.5);
+        assert!((sigmoid(-1.0_f64) - 1.0 / (1.0 + e)).abs() < 1e-16);
+    }
 }
