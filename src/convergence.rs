@@ -13,6 +13,7 @@ use crate::instance::Instance;
 use crate::real::Real;
 use crate::smooth::certificate::{certify, Pair};
 use crate::special::phi2;
+use crate::tolerance::STRENGTHEN_INEQUALITY;
 
 /// Certified constants the trace's IG-3..IG-5 slacks use (`theorems/IG.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -198,11 +199,14 @@ impl EpochBounds {
         let before = a * rho * m * g - drift - curvature;
         let big_d = a * c_e * c_e / (8.0 * rho) + K_1 * c_e / 2.0;
         let stated = a * rho / 2.0 * m * g - a * a * gamma * gamma * big_d;
+        let stated_unhalved =
+            (1.0 + STRENGTHEN_INEQUALITY) * a * rho * m * g - a * a * gamma * gamma * big_d;
         let scale = self.f_rounding_scale(constants) + a * rho * m * g + drift + curvature;
         Ig5Bounds {
             decrease: self.f - self.f_next,
             before_split: before,
             stated,
+            stated_unhalved,
             scale,
         }
     }
@@ -238,6 +242,9 @@ pub struct Ig5Bounds {
     pub before_split: f64,
     /// The stated lower bound `(aρ/2) min(G, γ) G − a²γ² D`.
     pub stated: f64,
+    /// The wrong variant that keeps the whole leading term, 10% up:
+    /// `1.1 aρ min(G, γ) G − a²γ² D` (the proof halves it; IG-5's falsifier).
+    pub stated_unhalved: f64,
     /// The size of the numbers `Δ` and the bounds are computed from.
     pub scale: f64,
 }

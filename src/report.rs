@@ -91,6 +91,10 @@ pub struct CheckRow {
     /// comparison, so an identity's zero slack does not make a witness
     /// "tight" for the inequality beside it.
     pub comparisons_without_tight_witness: Vec<&'static str>,
+    /// Inequalities whose proof gives a constant factor away, with no tight
+    /// witness known (the reason is stated): listed apart from
+    /// `comparisons_without_tight_witness` ([`Statement::loose`]).
+    pub loose_comparisons: Vec<LooseComparison>,
     /// Certified verdicts (interval arithmetic, inputs taken as exact
     /// reals) on the random cases counted in `cases`.
     pub certified: CertifiedCounts,
@@ -208,33 +212,71 @@ impl Worst {
                     .map_or(slack, |w| if slack.is_nan() { slack } else { w.min(slack) }),
             );
         self.strengthened_refuted |= evaluation.strengthened_is_refuted();
-        let tolerance = evaluation.tolerance();
-        for c in &evaluation.comparisons {
-            let bites = crate::tolerance::falls_below(c.strengthened_slack, -tolerance);
-            match self.teeth.iter_mut().find(|(label, _)| *label == c.label) {
-                Some((_, has)) => *has |= bites,
-                None => self.teeth.push((c.label, bites)),
-            }
-        }
+        record_teeth(&mut self.teeth, evaluation);
         if evaluation.is_refuted() && self.refuted.as_ref().is_none_or(|(w, _)| slack < *w) {
             self.refuted = Some((slack, case.clone()));
         }
     }
 }
 
+/// Adds one evaluation to per-label teeth: whether some case refuted the
+/// label's strengthened form beyond rounding.
+fn record_teeth<T: Checked>(teeth: &mut Vec<(&'static str, bool)>, evaluation: &Evaluation<T>) {
+    let tolerance = evaluation.tolerance();
+    for c in &evaluation.comparisons {
+        let bites = crate::tolerance::falls_below(c.strengthened_slack, -tolerance);
+        match teeth.iter_mut().find(|(label, _)| *label == c.label) {
+            Some((_, has)) => *has |= bites,
+            None => teeth.push((c.label, bites)),
+        }
+    }
+}
+
+/// Teeth per comparison on `cases` draws (seed `seed`) evaluated in `f64`:
+/// every label seen, with whether some case refuted its strengthened form.
+pub fn comparison_teeth(
+    statement: &Statement,
+    cases: usize,
+    seed: u64,
+) -> Vec<(&'static str, bool)> {
+    let mut teeth = Vec::new();
+    for case in statement.draw_cases(cases, seed) {
+        if let Ok(Some(evaluation)) = statement.evaluate(&case) {
+            record_teeth(&mut teeth, &evaluation);
+        }
+    }
+    teeth
+}
+
+/// An inequality whose proof gives a constant factor away, with no tight
+/// witness known, and the reason ([`Statement::loose`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LooseComparison {
+    /// The comparison's label.
+    pub label: &'static str,
+    /// What the proof gives away.
+    pub reason: &'static str,
+}
+
 /// A witness is tight on a comparison when its slack there is at most this
 /// in size (the test harness's bound).
 pub const TIGHTNESS: f64 = 1e-6;
 
-/// The inequality labels (of those seen in `seen`) on which no witness of
-/// `statement` has `|slack| ≤` [`TIGHTNESS`].
-fn untight_comparisons(statement: &Statement, seen: &[(&'static str, bool)]) -> Vec<&'static str> {
+/// The inequality labels (of those seen in `seen`, as from
+/// [`comparison_teeth`]) on which no witness of `statement` has
+/// `|slack| ≤` [`TIGHTNESS`], leaving out the statement's stated
+/// [`loose`](Statement::loose) ones.
+pub fn untight_comparisons(
+    statement: &Statement,
+    seen: &[(&'static str, bool)],
+) -> Vec<&'static str> {
     let witnesses: Vec<Evaluation<f64>> = (statement.witnesses)()
         .iter()
         .filter_map(|w| statement.evaluate(&w.instance).ok().flatten())
         .collect();
     seen.iter()
         .map(|(label, _)| *label)
+        .filter(|label| !statement.loose.iter().any(|(loose, _)| loose == label))
         .filter(|label| {
             let comparisons = witnesses
                 .iter()
@@ -355,6 +397,11 @@ pub fn check_statement_certifying(
         } else {
             Vec::new()
         },
+        loose_comparisons: statement
+            .loose
+            .iter()
+            .map(|&(label, reason)| LooseComparison { label, reason })
+            .collect(),
         certified,
         certified_witnesses,
         certified_by,

@@ -51,20 +51,44 @@ pub fn assert_holds<T: Checked>(statement: &Statement, case: &Instance<f64>) -> 
 
 /// `Err` unless the strengthened form of `statement` is refuted by one of
 /// `cases` draws of its own generator (seed [`SEED`]): otherwise the check
-/// could not tell a true bound from a false one.
+/// could not tell a true bound from a false one. For a statement that must
+/// hold this is judged per comparison: every comparison the draws produce
+/// must be refuted strengthened by some draw (so an inequality cannot
+/// shelter behind a sharper one beside it).
 pub fn assert_strengthened_refuted(statement: &Statement, cases: usize) -> Result<(), String> {
-    if some_case(statement, cases, |e| e.strengthened_is_refuted()) {
+    let id = statement.id;
+    if !statement.expectation.must_hold() {
+        return if some_case(statement, cases, |e| e.strengthened_is_refuted()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{id}: the strengthened statement survived {cases} cases: the check has no teeth"
+            ))
+        };
+    }
+    let teeth = crate::report::comparison_teeth(statement, cases, SEED);
+    let toothless: Vec<&str> = teeth
+        .iter()
+        .filter(|(_, bites)| !bites)
+        .map(|(label, _)| *label)
+        .collect();
+    if teeth.is_empty() {
+        Err(format!("{id}: no case of {cases} applied"))
+    } else if toothless.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "{}: the strengthened statement survived {cases} cases: the check has no teeth",
-            statement.id
+            "{id}: strengthened, `{}` survived {cases} cases: the check has no teeth there",
+            toothless.join("`, `")
         ))
     }
 }
 
 /// `Err` unless `statement` must hold and every one of its witnesses holds
-/// in both float types with a slack within [`TIGHTNESS`] of 0 in `f64`.
+/// in both float types with a slack within [`TIGHTNESS`] of 0 in `f64`,
+/// and every inequality that [`WITNESS_LABEL_CASES`] draws produce is
+/// within [`TIGHTNESS`] of 0 at some witness (unless the statement lists
+/// it as [`loose`](Statement::loose)).
 pub fn assert_tight_witnesses(statement: &Statement) -> Result<(), String> {
     let id = statement.id;
     if !statement.expectation.must_hold() {
@@ -89,8 +113,21 @@ pub fn assert_tight_witnesses(statement: &Statement) -> Result<(), String> {
         assert_holds::<f32>(statement, &witness.instance)
             .map_err(|e| format!("{id}: witness `{name}`: {e}"))?;
     }
-    Ok(())
+    let seen = crate::report::comparison_teeth(statement, WITNESS_LABEL_CASES, SEED);
+    let untight = crate::report::untight_comparisons(statement, &seen);
+    if untight.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id}: no witness is tight on `{}`",
+            untight.join("`, `")
+        ))
+    }
 }
+
+/// Draws whose comparison labels [`assert_tight_witnesses`] requires a
+/// tight witness for.
+pub const WITNESS_LABEL_CASES: usize = 200;
 
 /// `Err` unless `statement` is a refuted claim whose every known
 /// counterexample refutes it in both float types.

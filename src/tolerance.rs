@@ -155,6 +155,34 @@ impl<T: Real> Comparison<T> {
         }
     }
 
+    /// `value ≥ 0`; strengthened: `value ≥ 0.1 · scale`. A bound of 0 has
+    /// no magnitude for a relative tightening to move (`0 ± 0.1·|0| = 0`
+    /// would strengthen nothing), so the wrong variant moves it by 10% of
+    /// the comparison's scale: the claim that the quantity stays a fixed
+    /// fraction of its size above 0, refuted wherever it vanishes.
+    pub fn nonnegative(label: &'static str, value: T, scale: T) -> Self {
+        let mut comparison = Self::at_least(label, value, T::zero(), scale);
+        comparison.strengthened_slack =
+            (value - T::of(STRENGTHEN_INEQUALITY) * comparison.scale) / comparison.scale;
+        comparison
+    }
+
+    /// The same comparison with a stated *wrong variant* in place of the
+    /// 10% move: its strengthened slack becomes that of `lhs` against
+    /// `wrong_rhs` (for `≤`: `(wrong_rhs − lhs)/scale`; for `≥`:
+    /// `(lhs − wrong_rhs)/scale`). For bounds the proof knowingly gives
+    /// a constant factor away (IG-5 halves its leading term), a 10% move
+    /// cannot be refuted; the wrong variant is then the bound without that
+    /// factor, plus 10%, as the theorem document states.
+    pub fn with_wrong_variant(mut self, wrong_rhs: T) -> Self {
+        self.strengthened_slack = match self.relation {
+            Relation::AtMost => (wrong_rhs - self.lhs) / self.scale,
+            Relation::AtLeast => (self.lhs - wrong_rhs) / self.scale,
+            Relation::Equal => -(self.lhs - wrong_rhs).abs() / self.scale,
+        };
+        self
+    }
+
     /// The unscaled signed margin, whose sign is the slack's: `rhs − lhs`
     /// for `≤`, `lhs − rhs` for `≥`, `−|lhs − rhs|` for `=`. Evaluated in
     /// [`Interval`](crate::interval::Interval)s it encloses the exact margin
@@ -263,6 +291,22 @@ mod tests {
         close(Comparison::at_most("", 1.0, -2.0, 4.0), -0.75, -0.8);
         close(Comparison::at_least("", 3.0, 2.0, 4.0), 0.25, 0.2);
         close(Comparison::at_least("", 3.0, -2.0, 4.0), 1.25, 1.2);
+        // `x ≥ 0` moves its bound by 10% of the scale; wrong variants replace
+        // the strengthened bound in the relation's direction.
+        close(Comparison::nonnegative("", 1.0, 4.0), 0.25, 0.15);
+        close(Comparison::nonnegative("", 0.0, 4.0), 0.0, -0.1);
+        close(
+            Comparison::at_least("", 3.0, 2.0, 4.0).with_wrong_variant(5.0),
+            0.25,
+            -0.5,
+        );
+        close(
+            Comparison::at_most("", 3.0, 4.0, 4.0).with_wrong_variant(1.0),
+            0.25,
+            -0.5,
+        );
+        let c = Comparison::equal("", 3.0_f64, 3.0, 4.0).with_wrong_variant(1.0);
+        assert_eq!((c.slack, c.strengthened_slack), (0.0, -0.5));
         // An identity off by 1 is refuted whichever side is larger.
         let c = Comparison::equal("", 3.0_f64, 2.0, 4.0);
         assert_eq!(c.slack, -0.25);

@@ -89,9 +89,15 @@ pub fn render_check_table(report: &CheckReport, proofs: &[cliptheory::prove::Pro
         for label in &row.comparisons_without_tight_witness {
             notes.push_str(&format!("  {}: no tight witness on `{label}`\n", row.id));
         }
+        for loose in &row.loose_comparisons {
+            notes.push_str(&format!(
+                "  {}: no tight witness known, `{}`: {}\n",
+                row.id, loose.label, loose.reason
+            ));
+        }
     }
     if !notes.is_empty() {
-        out.push_str("\nper comparison (its strengthened form never refuted; no witness within 1e-6 of equality):\n");
+        out.push_str("\nper comparison (its strengthened form never refuted; no witness within 1e-6 of equality; no tight witness known where the proof gives a factor away):\n");
         out.push_str(&notes);
     }
     for row in report.rows.iter().filter(|r| r.evaluation_errors > 0) {

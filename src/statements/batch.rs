@@ -229,11 +229,18 @@ pub(super) fn statements() -> Vec<Statement> {
             Holds,
             batch_2,
             batch_case,
-            || vec![witness(
-                "g_1 ⊥ g − g_1: equality in the sine bound",
-                1.0,
-                &[&[0.5, 0.5], &[1.5, -0.5]]
-            )]
+            || vec![
+                witness(
+                    "g_1 ⊥ g − g_1: equality in the sine bound",
+                    1.0,
+                    &[&[0.5, 0.5], &[1.5, -0.5]]
+                ),
+                witness(
+                    "3, −1 in one dimension, B = {2}: g_B − g = −2g, equality in the cosine bound",
+                    1.0,
+                    &[&[3.0], &[-1.0]]
+                ),
+            ]
         ),
         statement!(
             "BATCH-3",

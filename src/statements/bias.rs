@@ -115,11 +115,18 @@ pub(super) fn statements() -> Vec<Statement> {
             Holds,
             bias_1,
             pointwise_case,
-            || vec![witness(
-                "DESC-5 gradients (30, −1, −1), γ = 1",
-                1.0,
-                &[&[30.0], &[-1.0], &[-1.0]]
-            )]
+            || vec![
+                witness(
+                    "DESC-5 gradients (30, −1, −1), γ = 1",
+                    1.0,
+                    &[&[30.0], &[-1.0], &[-1.0]]
+                ),
+                witness(
+                    "nothing clipped, G = γ = 1: d = g exactly",
+                    1.0,
+                    &[&[0.6, 0.8], &[-0.25, 0.5]]
+                ),
+            ]
         ),
         statement!(
             "BIAS-2",
@@ -139,11 +146,18 @@ pub(super) fn statements() -> Vec<Statement> {
             Holds,
             bias_3,
             pointwise_case,
-            || vec![witness(
-                "DESC-5 gradients (30, −1, −1), γ = 1",
-                1.0,
-                &[&[30.0], &[-1.0], &[-1.0]]
-            )]
+            || vec![
+                witness(
+                    "DESC-5 gradients (30, −1, −1), γ = 1",
+                    1.0,
+                    &[&[30.0], &[-1.0], &[-1.0]]
+                ),
+                witness(
+                    "nothing clipped, G = γ = 1: d = g exactly",
+                    1.0,
+                    &[&[0.6, 0.8], &[-0.25, 0.5]]
+                ),
+            ]
         ),
         statement!(
             "BIAS-4",

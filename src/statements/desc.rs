@@ -96,8 +96,8 @@ pub fn desc_4<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
             product,
             scale,
         ),
-        Comparison::at_least("(m₁ − m₂)(s₁ − s₂) ≥ 0", product, T::zero(), scale),
-        Comparison::at_least("n = 2 ⇒ ⟨d, g⟩ ≥ 0", d_dot_g, T::zero(), scale),
+        Comparison::nonnegative("(m₁ − m₂)(s₁ − s₂) ≥ 0", product, scale),
+        Comparison::nonnegative("n = 2 ⇒ ⟨d, g⟩ ≥ 0", d_dot_g, scale),
     ])
 }
 

@@ -86,6 +86,11 @@ pub struct Statement {
     /// [`Expectation::Proved`]) or known
     /// counterexamples (for [`Expectation::Fails`]).
     pub witnesses: fn() -> Vec<Witness>,
+    /// Labels of inequalities whose proof gives a constant factor away, so
+    /// that no tight witness is known, each with the reason the theorem
+    /// document states; the report lists them apart from missing witnesses
+    /// (their teeth are then a stated wrong variant without that factor).
+    pub loose: &'static [(&'static str, &'static str)],
 }
 
 impl core::fmt::Debug for Statement {
@@ -449,6 +454,7 @@ macro_rules! statement {
             evaluate_interval,
             generator: $generator,
             witnesses: $witnesses,
+            loose: &[],
         }
     }};
 }
@@ -473,6 +479,7 @@ macro_rules! instance_statement {
             evaluate_interval: $check::<$crate::interval::Interval>,
             generator: $generator,
             witnesses: $witnesses,
+            loose: &[],
         }
     };
 }

@@ -532,6 +532,49 @@ fn one_dimensional(atoms: Vec<Atom<f64>>, x0: f64, name: &'static str) -> Witnes
     }
 }
 
+/// SMOOTH-6 witness for every atom's stated pairs (one 1-D component per
+/// atom, `x0 = 0`): exp and quadratic are equalities everywhere; logistic
+/// `(a²/4, 0)`, cosh `(a², |a|)` and log cosh `(a², 0)` at `t = 0`;
+/// logistic `(0, |a|)` in the limit `t → −∞`, here at `t = −40` (its shift),
+/// relative slack `σ(−40)/2 ≈ 2·10⁻¹⁸`; the `±2` exponential sum
+/// `e^{2t} + e^{3} e^{−2t}` at its crossing `t* = 3/4`, where `(2AM, A)` is
+/// an equality.
+pub fn every_atom_witness() -> Witness {
+    let name = "every atom at the point where its pairs are equalities";
+    let atoms_and_shifts = [
+        (Atom::Exp { a: 1.5, b: 0.0 }, 0.0),
+        (Atom::Quadratic { a: 2.0 }, 0.0),
+        (Atom::Logistic { a: 1.0 }, 0.0),
+        (Atom::Logistic { a: 1.0 }, 40.0),
+        (Atom::Cosh { a: 1.0 }, 0.0),
+        (Atom::LogCosh { a: 1.0 }, 0.0),
+        (
+            Atom::ExpSum {
+                w: vec![1.0, 3f64.exp()],
+                a: vec![2.0, -2.0],
+            },
+            0.0,
+        ),
+    ];
+    Witness {
+        name,
+        instance: Instance::from_parts(crate::instance::InstanceParts {
+            gamma: crate::clipping::Threshold::new(1.0).expect("1 > 0"),
+            x0: DVector::zeros(1),
+            components: atoms_and_shifts
+                .into_iter()
+                .map(|(atom, shift)| Component::Separable {
+                    rotation: DMatrix::identity(1, 1),
+                    shift: DVector::from_element(1, shift),
+                    atoms: vec![atom],
+                })
+                .collect(),
+            note: Some(name.to_string()),
+        })
+        .expect("generated instances are valid"),
+    }
+}
+
 /// SMOOTH-5 witness: the mean of `e^t` and `e^{−t}` (`cosh t`), certified
 /// `(1, 1)`, with equality at `t = 0`.
 pub fn cosh_witness() -> Witness {
@@ -614,7 +657,10 @@ pub(super) fn statements() -> Vec<Statement> {
             Holds,
             smooth_6,
             atom_case,
-            || vec![one_dimensional(vec![Atom::Quartic], 2.0, "t⁴/4 at t = 2: 12 = 4 + 8 (L1 = 1)")]
+            || vec![
+                one_dimensional(vec![Atom::Quartic], 2.0, "t⁴/4 at t = 2: 12 = 4 + 8 (L1 = 1)"),
+                every_atom_witness(),
+            ]
         ),
     ]
 }

@@ -30,21 +30,52 @@ fn desc_5_family_ascends_for_every_n() {
     }
 }
 
-/// Teeth judged per comparison (not by the statement's worst one): DESC-4's
-/// `(m₁ − m₂)(s₁ − s₂) ≥ 0` has none and cannot have any in floating point
-/// (`m_i = min(s_i, γ)` is monotone in `s_i`, so both factors share a sign
-/// and their product is ≥ 0 however it rounds), and neither has the
-/// consequence `⟨d, g⟩ ≥ 0` whose bound is 0 (10% of 0 moves nothing). The
-/// report records both; the bound `⟨d, g⟩ ≥ (m₁ − m₂)(s₁ − s₂)/4` keeps the
-/// statement's teeth.
+/// Teeth judged per comparison (not by the statement's worst one):
+/// DESC-4's `(m₁ − m₂)(s₁ − s₂) ≥ 0` and `⟨d, g⟩ ≥ 0` have bound 0, which a
+/// 10% move cannot tighten, so their wrong variants move it by 10% of the
+/// scale (`Comparison::nonnegative`), refuted where the product or the
+/// descent vanishes (equal norms, both clipped, the stall). Before that the
+/// report listed both as toothless.
 #[test]
-fn desc_4_records_its_toothless_comparisons() {
+fn desc_4_every_comparison_has_teeth() {
     let statement = cliptheory::statements::find("DESC-4").unwrap();
-    let row = cliptheory::report::check_statement(statement, 2000, 20210318);
+    let row = cliptheory::report::check_statement_certifying(statement, 2000, 20210318, 0);
     assert!(row.strengthened_refuted);
-    assert_eq!(
-        row.comparisons_without_teeth,
-        ["(m₁ − m₂)(s₁ − s₂) ≥ 0", "n = 2 ⇒ ⟨d, g⟩ ≥ 0"]
+    assert!(
+        row.comparisons_without_teeth.is_empty(),
+        "{:?}",
+        row.comparisons_without_teeth
     );
     assert!(row.comparisons_without_tight_witness.is_empty());
+}
+
+/// The per-comparison harness catches the old form: DESC-4 with `⟨d, g⟩ ≥ 0`
+/// moved by 10% of its bound 0 (no move at all) is reported toothless,
+/// though the statement as a whole has teeth through its first comparison.
+#[test]
+fn desc_4_old_zero_bound_is_caught_as_toothless() {
+    use cliptheory::direction::GradientSet;
+    use cliptheory::real::Real;
+    use cliptheory::tolerance::Comparison;
+    fn old_desc_4<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
+        let mut out = cliptheory::statements::desc::desc_4(set)?;
+        let d_dot_g = set.clipped_direction().dot(set.mean());
+        out[2] = Comparison::at_least("n = 2 ⇒ ⟨d, g⟩ ≥ 0", d_dot_g, T::zero(), out[2].scale);
+        Some(out)
+    }
+    let statement = cliptheory::statement!(
+        "DESC-4-OLD",
+        "DESC-4 with a 10% move of the bound 0",
+        Holds,
+        old_desc_4,
+        cliptheory::generators::two_component_case,
+        Vec::new
+    );
+    let error = cliptheory::testing::assert_strengthened_refuted(&statement, 2000).unwrap_err();
+    assert!(error.contains("⟨d, g⟩ ≥ 0"), "{error}");
+    assert!(cliptheory::testing::assert_strengthened_refuted(
+        cliptheory::statements::find("DESC-4").unwrap(),
+        2000
+    )
+    .is_ok());
 }
