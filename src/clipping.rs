@@ -77,3 +77,49 @@ pub fn clipped_norm<T: Real>(norm_of_v: T, gamma: Threshold<T>) -> T {
 pub fn excess<T: Real>(norm_of_v: T, gamma: Threshold<T>) -> T {
     (norm_of_v - gamma.0).max(T::zero())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact values of the operator and its scalar companions: a changed
+    /// comparison, operator or constant changes one of them.
+    #[test]
+    fn clipping_values_are_exact() {
+        let gamma = Threshold::new(2.0_f64).unwrap();
+        assert_eq!(gamma.get(), 2.0);
+        assert_eq!(clip_factor(0.0, gamma), 1.0);
+        assert_eq!(clip_factor(1.0, gamma), 1.0);
+        assert_eq!(clip_factor(2.0, gamma), 1.0);
+        assert_eq!(clip_factor(8.0, gamma), 0.25);
+        let v = nalgebra::dvector![6.0_f64, 8.0];
+        let five = Threshold::new(5.0).unwrap();
+        assert_eq!(clip(&v, five).unwrap(), nalgebra::dvector![3.0, 4.0]);
+        let short = nalgebra::dvector![0.6_f64, 0.8];
+        assert_eq!(clip(&short, gamma).unwrap(), short);
+        let zero = nalgebra::dvector![0.0_f64, 0.0];
+        assert_eq!(clip(&zero, gamma).unwrap(), zero);
+        assert_eq!(clipped_norm(5.0, gamma), 2.0);
+        assert_eq!(clipped_norm(1.5, gamma), 1.5);
+        assert_eq!(excess(5.0, gamma), 3.0);
+        assert_eq!(excess(1.5, gamma), 0.0);
+    }
+
+    /// Bad thresholds and non-finite vectors are typed errors naming the value.
+    #[test]
+    fn bad_input_is_refused() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(matches!(
+                Threshold::new(bad),
+                Err(Error::InvalidGamma { .. })
+            ));
+        }
+        let gamma = Threshold::new(1.0_f64).unwrap();
+        let v = nalgebra::dvector![1.0_f64, f64::NAN];
+        match clip(&v, gamma) {
+            Err(Error::NonFinite { field, .. }) => assert_eq!(field, "v[1]"),
+            other => panic!("{other:?}"),
+        }
+        assert!(clip(&nalgebra::dvector![1.0_f64, 2.0], gamma).is_ok());
+    }
+}

@@ -330,6 +330,53 @@ mod tests {
         assert!(Comparison::at_most("", 1.0 + 2.0 * t, 1.0, 1.0).is_refuted(10));
     }
 
+    /// The tolerance's value, the margins' signs, and the refutation
+    /// threshold, exactly.
+    #[test]
+    fn tolerance_margins_and_thresholds_are_pinned() {
+        assert_eq!(tolerance::<f64>(10), 80.0 * f64::EPSILON);
+        assert_eq!(tolerance::<f64>(0), 8.0 * f64::EPSILON);
+        assert_eq!(tolerance::<f32>(3), 24.0 * f32::EPSILON);
+        assert!(!falls_below(1.0, 0.0) && !falls_below(f64::INFINITY, 0.0));
+        assert_eq!(Comparison::at_most("", 1.0, 3.0, 1.0).margin(), 2.0);
+        assert_eq!(Comparison::at_least("", 1.0, 3.0, 1.0).margin(), -2.0);
+        assert_eq!(Comparison::equal("", 1.0, 3.0, 1.0).margin(), -2.0);
+        assert_eq!(Comparison::equal("", 3.0, 1.0, 1.0).margin(), -2.0);
+        for bad in [0.0, -2.0, f64::NAN, f64::INFINITY] {
+            let c = Comparison::at_most("", 0.0, 1.0, bad);
+            assert_eq!(c.scale, f64::MIN_POSITIVE, "scale {bad}");
+        }
+        assert_eq!(Comparison::at_most("", 0.0, 1.0, 0.5).scale, 0.5);
+        // At exactly −tolerance a comparison holds; just below, it is refuted.
+        let t = tolerance::<f64>(10);
+        assert!(!Comparison::at_most("", t, 0.0, 1.0).is_refuted(10));
+        assert!(Comparison::at_most("", 1.5 * t, 0.0, 1.0).is_refuted(10));
+        assert!(Comparison::at_most("", f64::NAN, 0.0, 1.0).is_refuted(10));
+    }
+
+    /// One label whose worst and strengthened-worst come from different
+    /// comparisons keeps both; intervals keep every comparison.
+    #[test]
+    fn worst_comparisons_keep_two_per_label_and_every_interval() {
+        let mut kept = WorstComparisons::default();
+        kept.push(Comparison::at_most("a", 0.0_f64, 1.0, 1.0)); // slack 1, strengthened 0.9
+        kept.push(Comparison::at_most("a", 0.0_f64, -0.5, 1.0)); // slack −0.5, strengthened −0.55
+        kept.push(Comparison::at_most("a", 9.6_f64, 10.0, 1.0)); // slack 0.4, strengthened −0.6
+        kept.push(Comparison::at_most("a", 0.95_f64, 1.0, 1.0)); // slack 0.05, strengthened −0.05
+        let kept = kept.into_vec();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].slack, -0.5);
+        assert!((kept[1].strengthened_slack + 0.6).abs() < 1e-14);
+        let mut all = WorstComparisons::<crate::interval::Interval>::default();
+        assert!(all.is_empty());
+        for k in 0..3 {
+            let x = crate::interval::Interval::point(f64::from(k));
+            all.push(Comparison::at_most("a", x, x, x));
+        }
+        assert!(!all.is_empty());
+        assert_eq!(all.into_vec().len(), 3);
+    }
+
     /// Keeping the worst comparisons per label keeps the worst slack and the
     /// worst strengthened slack.
     #[test]
