@@ -366,3 +366,156 @@ impl<T: Real> GradientsAt<T> for crate::instance::Instance<T> {
         self.gradients_at(self.x0())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::dvector;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-15 * (1.0 + b.abs())
+    }
+
+    /// `γ = 2`; `(4, 0)` and `(0, 8)` clipped by ½ and ¼, `(1, 0)` and `0`
+    /// kept: `g = (1.25, 2)`, `d = (0.75, 0.5)`, `d − g = (−0.5, −1.5)`,
+    /// `β = 2`, `⟨d, g⟩ = 1.9375`, every value exact or to one rounding.
+    fn example() -> GradientSet<f64> {
+        GradientSet::new(
+            vec![
+                dvector![4.0, 0.0],
+                dvector![0.0, 8.0],
+                dvector![1.0, 0.0],
+                dvector![0.0, 0.0],
+            ],
+            Threshold::new(2.0).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_quantity_has_its_exact_value() {
+        let set = example();
+        assert_eq!((set.len(), set.is_empty(), set.dim()), (4, false, 2));
+        assert_eq!((set.gamma(), set.threshold().get()), (2.0, 2.0));
+        assert_eq!(set.gradients()[1], dvector![0.0, 8.0]);
+        assert_eq!(set.norms(), &[4.0, 8.0, 1.0, 0.0]);
+        assert_eq!(set.mean(), &dvector![1.25, 2.0]);
+        let g_norm = 5.5625_f64.sqrt();
+        assert!(close(set.mean_norm(), g_norm));
+        assert_eq!(set.max_norm(), 8.0);
+        assert_eq!(set.mean_component_norm(), 3.25);
+        assert_eq!(set.clipped_direction(), dvector![0.75, 0.5]);
+        assert_eq!(set.bias(), dvector![-0.5, -1.5]);
+        assert_eq!(set.beta(), 2.0);
+
+        let angles = set.angles().unwrap();
+        let cosines = [1.25 / g_norm, 2.0 / g_norm, 1.25 / g_norm, 0.0];
+        let sines = [2.0 / g_norm, 1.25 / g_norm, 2.0 / g_norm, 1.0];
+        for (angle, (&cos, &sin)) in angles.iter().zip(cosines.iter().zip(&sines)) {
+            assert!(close(angle.cos, cos) && close(angle.sin, sin), "{angle:?}");
+        }
+        let beta_plus = (2.0 * cosines[0] + 6.0 * cosines[1]) / 4.0;
+        assert!(close(set.beta_plus().unwrap(), beta_plus));
+
+        let decomposition = set.decomposition().unwrap();
+        assert_eq!(decomposition.d_dot_g, 1.9375);
+        assert!(close(decomposition.mean_weighted_cos, 1.9375 / g_norm));
+        assert!(close(decomposition.mean_clipped_excess_cos, beta_plus));
+        assert!(close(decomposition.grad_norm, g_norm));
+
+        let descent = set.descent().unwrap();
+        assert!(close(descent.grad_norm, g_norm));
+        assert!(close(descent.clipped_direction_norm, 0.8125_f64.sqrt()));
+        assert_eq!(
+            (descent.d_dot_g, descent.beta, descent.max_norm),
+            (1.9375, 2.0, 8.0)
+        );
+        assert!(close(descent.beta_plus, beta_plus));
+        assert!(close(descent.rho, 1.9375 / (2.0 * g_norm)));
+        assert!(descent.acute && descent.is_descent());
+
+        // P⊥ g = 0, and a vector orthogonal to g is its own part.
+        let along = set.orthogonal_part(&dvector![1.25, 2.0]).unwrap();
+        assert!(along.norm() < 1e-15);
+        let across = set.orthogonal_part(&dvector![2.0, -1.25]).unwrap();
+        assert!((across - dvector![2.0, -1.25]).norm() < 1e-15);
+    }
+
+    #[test]
+    fn obtuse_components_and_ascent_are_seen() {
+        // DESC-5's (30, −1, −1), γ = 1: d = −1/3 ascends, not acute.
+        let set = GradientSet::new(
+            vec![dvector![30.0], dvector![-1.0], dvector![-1.0]],
+            Threshold::new(1.0).unwrap(),
+        )
+        .unwrap();
+        let descent = set.descent().unwrap();
+        assert!(!descent.acute && !descent.is_descent());
+        assert!(close(
+            descent.rho,
+            (-1.0 / 3.0) * (28.0 / 3.0) / (28.0 / 3.0)
+        ));
+        assert_eq!(set.angles().unwrap()[1].cos, -1.0);
+        assert_eq!(set.angles().unwrap()[1].sin, 0.0);
+    }
+
+    #[test]
+    fn angles_and_cdc_at_the_edges() {
+        let right = Angle { cos: 0.0, sin: 1.0 };
+        assert!(close(right.radians(), std::f64::consts::FRAC_PI_2));
+        assert_eq!(Angle { cos: 0.6, sin: 0.5 }.sin2(), 0.25);
+        let gamma = Threshold::new(2.0).unwrap();
+        assert_eq!(cdc_rho(1.0, 0.0, gamma), 0.0);
+        assert_eq!(cdc_rho(3.0, 1.0, gamma), 3.0);
+        assert_eq!(cdc_rho(12.0, 3.0, gamma), 2.0);
+        // g = 0: no angles, decomposition, descent or projection.
+        let balanced =
+            GradientSet::new(vec![dvector![1.0, 2.0], dvector![-1.0, -2.0]], gamma).unwrap();
+        assert!(balanced.angles().is_none() && balanced.beta_plus().is_none());
+        assert!(balanced.decomposition().is_none() && balanced.descent().is_none());
+        assert!(balanced.orthogonal_part(&dvector![1.0, 0.0]).is_none());
+    }
+
+    #[test]
+    fn bad_sets_are_typed_errors_naming_the_entry() {
+        let gamma = Threshold::new(1.0_f64).unwrap();
+        assert!(matches!(
+            GradientSet::new(vec![], gamma),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            GradientSet::new(vec![DVector::zeros(0)], gamma),
+            Err(Error::Empty { .. })
+        ));
+        match GradientSet::new(vec![dvector![1.0, 2.0], dvector![1.0]], gamma) {
+            Err(Error::DimensionMismatch {
+                field,
+                expected,
+                found,
+            }) => assert_eq!((field.as_str(), expected, found), ("gradients[1]", 2, 1)),
+            other => panic!("{other:?}"),
+        }
+        match GradientSet::new(vec![dvector![1.0], dvector![f64::NAN]], gamma) {
+            Err(Error::NonFinite { field, .. }) => assert_eq!(field, "gradients[1][0]"),
+            other => panic!("{other:?}"),
+        }
+        match GradientSet::new(vec![dvector![1.5e308, 1.5e308]], gamma) {
+            Err(Error::NonFinite { field, .. }) => {
+                assert_eq!(field, "norm of gradients[0] (overflow)")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn instances_give_their_component_gradients() {
+        let instance = crate::instance::Instance::from_gradients(
+            Threshold::new(1.0).unwrap(),
+            vec![dvector![1.0, 2.0], dvector![3.0, -1.0]],
+        )
+        .unwrap();
+        let set = instance.gradients_at_start().unwrap();
+        assert_eq!(set.gradients(), &[dvector![1.0, 2.0], dvector![3.0, -1.0]]);
+        assert_eq!(set.mean(), &dvector![2.0, 0.5]);
+    }
+}
