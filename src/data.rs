@@ -10,3 +10,8 @@ pub const WINE_CSV: &str = include_str!("../data/winequality_red_every8th.csv");
 /// copy shipped with scikit-learn): a first line `n, p, class names`, then
 /// 30 features and the diagnosis per line.
 pub const BREAST_CANCER_CSV: &str = include_str!("../data/breast_cancer_wisconsin.csv");
+
+/// The UCI optical recognition of handwritten digits set (Alpaydin and
+/// Kaynak 1998, CC BY 4.0; the copy shipped with scikit-learn): 1797 lines
+/// of 64 pixel counts `0..16` (an 8 × 8 image) and the digit `0..9`.
+pub const DIGITS_CSV: &str = include_str!("../data/digits.csv");

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use cliptheory::batch::analyzer::analyze_file;
 use cliptheory::batch::analyzer::AnglesOptions;
 use cliptheory::models::{
-    mean_loss, per_example_gradients, Dataset, Logistic, Model, OneHiddenLayer, Sgd,
+    mean_loss, per_example_gradients, Clipping, Dataset, Logistic, Model, OneHiddenLayer, Sgd,
 };
 use cliptheory::npy::{write_matrix, Dtype};
 use cliptheory_cli::angles::figure;
@@ -56,12 +56,13 @@ fn main() -> cliptheory::Result<()> {
                 batch: 32,
                 steps: 1000,
                 seed,
+                clipping: Clipping::None,
             };
             let mut rows = Vec::new();
             sgd.run(model.as_ref(), &data, &mut params, &SNAPSHOTS, &mut |step, theta| {
                 let name = format!("{}-seed{seed}-step{step}", model.name());
                 let path = dumps.join(format!("{name}.npy"));
-                let gradients = per_example_gradients(model.as_ref(), theta, &data);
+                let gradients = per_example_gradients(model.as_ref(), theta, &data)?;
                 write_matrix(&path, data.n, model.dim(), &gradients, Dtype::F32)?;
                 let report = analyze_file(&path, &options)?;
                 if seed == 0 {
@@ -75,7 +76,7 @@ fn main() -> cliptheory::Result<()> {
                 rows.push(format!(
                     "| {} | {seed} | {step} | {:.4} | {:.3e} | {:.3e} | {:.3}, {:.3}, {:.3}, {:.3} | {:.3} | {} | {} |",
                     model.name(),
-                    mean_loss(model.as_ref(), theta, &data),
+                    mean_loss(model.as_ref(), theta, &data)?,
                     report.grad_norm,
                     report.sigma2 / report.grad_norm.powi(2),
                     at(1), at(8), at(64), at(512),
