@@ -84,8 +84,9 @@ fn main() -> cliptheory::Result<()> {
                         "yes".to_string()
                     } else {
                         report
-                            .decreases
+                            .falls
                             .iter()
+                            .filter(|d| d.significant)
                             .map(|d| format!("no ({}→{})", d.from_b, d.to_b))
                             .collect::<Vec<_>>()
                             .join(" ")

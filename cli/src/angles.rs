@@ -99,13 +99,16 @@ pub fn render_table(report: &AnglesReport) -> String {
         "bound"
     ));
     for row in &report.rows {
+        let stderr = row
+            .stderr_cos
+            .map_or_else(|| "—".to_string(), |se| format!("{se:.2e}"));
         out.push_str(&format!(
-            "{:>8} {:>6} {:>7} {:>9.5} {:>9.2e} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>9.3e} {:>9.3e}\n",
+            "{:>8} {:>6} {:>7} {:>9.5} {:>9} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>9.3e} {:>9.3e}\n",
             row.b,
             if row.exact { "yes" } else { "no" },
             row.batches,
             row.mean_cos,
-            row.stderr_cos,
+            stderr,
             row.q10_cos,
             row.q50_cos,
             row.q90_cos,
@@ -114,16 +117,17 @@ pub fn render_table(report: &AnglesReport) -> String {
             row.bound_sin2
         ));
     }
-    if report.monotone {
-        out.push_str("mean cos θ_B is monotone in b (no fall beyond 3 standard errors)\n");
-    } else {
-        for fall in &report.decreases {
-            out.push_str(&format!(
-                "mean cos θ_B falls by {:.3e} from b = {} to b = {} (BATCH-4: allowed)\n",
-                fall.drop, fall.from_b, fall.to_b
-            ));
-        }
+    for fall in report.falls.iter().filter(|f| f.significant) {
+        out.push_str(&format!(
+            "mean cos θ_B falls by {:.3e} (± {:.1e}) from b = {} to b = {} (BATCH-4: allowed)\n",
+            fall.drop,
+            fall.stderr.unwrap_or(0.0),
+            fall.from_b,
+            fall.to_b
+        ));
     }
+    out.push_str(&report.summary);
+    out.push('\n');
     out
 }
 
