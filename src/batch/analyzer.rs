@@ -235,6 +235,9 @@ pub struct AnglesRow {
     pub mean_sin2: f64,
     /// BATCH-3: `min(1, (n − b)σ²/(b(n − 1)‖g‖²))`.
     pub bound_sin2: f64,
+    /// The `R` replicate means behind `stderr_cos` (not serialized).
+    #[serde(skip)]
+    pub replicate_means: Vec<f64>,
 }
 
 /// A fall of the mean cosine between two consecutive batch sizes.
@@ -246,9 +249,10 @@ pub struct Fall {
     pub to_b: usize,
     /// `mean_cos(from_b) − mean_cos(to_b) > 0`.
     pub drop: f64,
-    /// Standard error of `drop`: `sqrt(se(from_b)² + se(to_b)²)` (the two
-    /// sizes are sampled independently); `0` between exact rows, `None`
-    /// when a row has no standard error.
+    /// Standard error of `drop`: between two sampled rows, from the paired
+    /// replicate differences (both sizes are cut from the same
+    /// permutations); against an exact row, the sampled row's; `0`
+    /// between exact rows; `None` when it cannot be estimated (`R < 2`).
     pub stderr: Option<f64>,
     /// `drop > 3 · stderr + 10⁻¹²` (`false` when `stderr` is `None`).
     pub significant: bool,
@@ -298,23 +302,36 @@ enum PlanKind {
     /// Every batch is one row (`b = 1`) or all rows but one (`b = n − 1`):
     /// computed row by row in pass 2.
     PerRow { complement: bool },
-    /// Batches given by their member sets of `m` rows each (`B`, or `B^c`
-    /// when `complement`), sorted increasingly: `members[k·m..(k+1)·m]`.
-    Members {
+    /// All `C(n, m)` member sets of `m` rows (`B`, or `B^c` when
+    /// `complement`), in lexicographic order: `members[k·m..(k+1)·m]`.
+    Enumerated {
         complement: bool,
         m: usize,
         members: Vec<u32>,
-        /// `0` when every batch is enumerated; else the batches come in
-        /// `replicates` consecutive groups of equal size, one per
-        /// permutation.
-        replicates: usize,
+    },
+    /// `per_replicate` disjoint member sets of `m` rows from each of the
+    /// shared permutations: the consecutive blocks of its first
+    /// `per_replicate · m` entries.
+    Sampled {
+        complement: bool,
+        m: usize,
+        per_replicate: usize,
     },
 }
 
 impl Plan {
     fn exact(&self) -> bool {
-        !matches!(self.kind, PlanKind::Members { replicates, .. } if replicates > 0)
+        !matches!(self.kind, PlanKind::Sampled { .. })
     }
+}
+
+/// What to compute: one plan per batch size, and the shared permutation
+/// prefixes the sampled sizes cut their batches from.
+struct Schedule {
+    plans: Vec<Plan>,
+    /// `R` seeded random permutations of `0..n`, each only as long as the
+    /// longest sampled size needs.
+    permutations: Vec<Vec<u32>>,
 }
 
 /// All `m`-subsets of `0..n` in lexicographic order.
@@ -334,36 +351,20 @@ fn push_all_subsets(n: usize, m: usize, members: &mut Vec<u32>) -> usize {
     }
 }
 
-/// `replicates · per_replicate` random `m`-subsets: the first
-/// `per_replicate` disjoint blocks of each of `replicates` independent
-/// seeded random permutations (partial Fisher–Yates), each block sorted.
-fn push_sampled_subsets(
-    n: usize,
-    m: usize,
-    replicates: usize,
-    per_replicate: usize,
-    seed: u64,
-    b: usize,
-    members: &mut Vec<u32>,
-) {
-    let mut rng = seeded_rng(seed, &format!("angles b={b}"));
+/// The first `length` entries of a seeded uniformly random permutation of
+/// `0..n` (partial Fisher–Yates), replicate `r`.
+fn permutation_prefix(n: usize, length: usize, seed: u64, r: usize) -> Vec<u32> {
+    let mut rng = seeded_rng(seed, &format!("angles permutation {r}"));
     let mut order: Vec<u32> = (0..n as u32).collect();
-    for _ in 0..replicates {
-        // Each permutation is independent of the previous one whatever
-        // order the index array is left in.
-        for j in 0..per_replicate * m {
-            let k = rng.random_range(j..n);
-            order.swap(j, k);
-        }
-        for block in order[..per_replicate * m].chunks(m) {
-            let start = members.len();
-            members.extend_from_slice(block);
-            members[start..].sort_unstable();
-        }
+    for j in 0..length {
+        let k = rng.random_range(j..n);
+        order.swap(j, k);
     }
+    order.truncate(length);
+    order
 }
 
-fn plan(n: usize, options: &AnglesOptions) -> Result<Vec<Plan>> {
+fn plan(n: usize, options: &AnglesOptions) -> Result<Schedule> {
     if options.samples == 0 {
         return Err(Error::InvalidField {
             field: "samples".into(),
@@ -389,8 +390,10 @@ fn plan(n: usize, options: &AnglesOptions) -> Result<Vec<Plan>> {
     }
     sizes.sort_unstable();
     sizes.dedup();
+    let replicates = options.passes.min(options.samples);
     let mut memberships = 0usize;
-    sizes
+    let mut longest = 0usize;
+    let plans = sizes
         .into_iter()
         .map(|b| -> Result<Plan> {
             let m = b.min(n - b);
@@ -403,46 +406,46 @@ fn plan(n: usize, options: &AnglesOptions) -> Result<Vec<Plan>> {
                 let subsets = binomial(n, m);
                 let exact = subsets <= options.samples.min(MAX_EXACT_BATCHES) as f64
                     || (m == 2 && subsets <= MAX_EXACT_BATCHES as f64);
-                let (replicates, per_replicate) = if exact {
-                    (0, subsets as usize)
-                } else {
-                    let replicates = options.passes.min(options.samples);
-                    (replicates, (n / m).min((options.samples / replicates).max(1)))
-                };
-                let count = replicates.max(1) * per_replicate;
-                memberships = memberships.saturating_add(count.saturating_mul(m));
-                if memberships > MAX_MEMBERSHIP_ENTRIES {
-                    return Err(Error::InvalidField {
-                        field: "samples".into(),
-                        reason: format!(
-                            "{count} batches of {m} rows at b = {b} exceed the budget of {MAX_MEMBERSHIP_ENTRIES} batch memberships; ask for fewer samples or passes"
-                        ),
-                    });
-                }
-                let mut members = Vec::with_capacity(count * m);
                 if exact {
+                    let count = subsets as usize;
+                    memberships = memberships.saturating_add(count.saturating_mul(m));
+                    let mut members = Vec::with_capacity(count * m);
                     push_all_subsets(n, m, &mut members);
-                } else {
-                    push_sampled_subsets(
-                        n,
+                    PlanKind::Enumerated {
+                        complement,
                         m,
-                        replicates,
+                        members,
+                    }
+                } else {
+                    let per_replicate = (n / m).min((options.samples / replicates).max(1));
+                    longest = longest.max(per_replicate * m);
+                    PlanKind::Sampled {
+                        complement,
+                        m,
                         per_replicate,
-                        options.seed,
-                        b,
-                        &mut members,
-                    );
-                }
-                PlanKind::Members {
-                    complement,
-                    m,
-                    members,
-                    replicates,
+                    }
                 }
             };
             Ok(Plan { b, kind })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let sampled = plans.iter().any(|p| !p.exact());
+    let permutations = if sampled { replicates } else { 0 };
+    if memberships.saturating_add(permutations.saturating_mul(longest)) > MAX_MEMBERSHIP_ENTRIES {
+        return Err(Error::InvalidField {
+            field: "samples".into(),
+            reason: format!(
+                "{memberships} enumerated batch memberships and {permutations} permutations of {longest} rows exceed the budget of {MAX_MEMBERSHIP_ENTRIES} row indices; ask for fewer samples or passes"
+            ),
+        });
+    }
+    let permutations = (0..permutations)
+        .map(|r| permutation_prefix(n, longest, options.seed, r))
+        .collect();
+    Ok(Schedule {
+        plans,
+        permutations,
+    })
 }
 
 /// Quantile `q ∈ [0, 1]` of sorted values, interpolating linearly between
@@ -726,12 +729,13 @@ fn pass_one_tasks(n: usize, d: usize) -> usize {
 fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
     values: &[E],
     matrix: &dyn GradientMatrix,
-    plans: &[Plan],
+    schedule: &Schedule,
     options: &AnglesOptions,
     progress: Option<&dyn Progress>,
 ) -> Result<AnglesReport> {
     let (n, d) = matrix.shape();
     let row = |i: usize| &values[i * d..(i + 1) * d];
+    let (plans, permutations) = (&schedule.plans, &schedule.permutations);
 
     // Pass 1: the full gradient, from partial sums over fixed row ranges.
     if let Some(bar) = progress {
@@ -823,18 +827,60 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         return Err(too_large());
     }
 
-    // The batches given by member sets: each sums its rows in increasing
-    // order, then takes its angle.
-    let sampled: usize = plans
+    // Sampled sizes: each permutation is walked once; every row it visits
+    // is added into the open block of each size that still takes rows, and
+    // a block that reaches `m` rows gives one batch. (One read of a row
+    // serves all sizes; batches of one size are disjoint within a
+    // permutation, and the permutations are independent.)
+    let sampled: Vec<(usize, bool, usize, usize)> = plans
         .iter()
-        .map(|p| match &p.kind {
-            PlanKind::Members { m, members, .. } => members.len() / m,
-            _ => 0,
+        .filter_map(|p| match p.kind {
+            PlanKind::Sampled {
+                complement,
+                m,
+                per_replicate,
+            } => Some((p.b, complement, m, per_replicate)),
+            _ => None,
         })
-        .sum();
+        .collect();
     if let Some(bar) = progress {
-        bar.start("batches", sampled as u64);
+        bar.start("sampled batches", permutations.len() as u64);
     }
+    let by_replicate: Vec<Vec<Vec<Angle<f64>>>> = map_indexed(permutations.len(), |r| {
+        let order = &permutations[r];
+        let mut open = vec![0.0f64; sampled.len() * d];
+        let mut angles: Vec<Vec<Angle<f64>>> = sampled
+            .iter()
+            .map(|&(.., per_replicate)| Vec::with_capacity(per_replicate))
+            .collect();
+        for (j, &i) in order.iter().enumerate() {
+            let values = row(i as usize);
+            for (s, &(b, complement, m, per_replicate)) in sampled.iter().enumerate() {
+                if j >= per_replicate * m {
+                    continue;
+                }
+                let block = &mut open[s * d..(s + 1) * d];
+                add_row(block, values);
+                if (j + 1) % m == 0 {
+                    angles[s].push(member_set_angle(block, m, b, complement, &mean, &unit));
+                    block.fill(0.0);
+                }
+            }
+        }
+        if let Some(bar) = progress {
+            bar.advance(1);
+        }
+        angles
+    });
+    let mut sampled_angles: Vec<Vec<Angle<f64>>> = vec![Vec::new(); sampled.len()];
+    for replicate in by_replicate {
+        for (all, batches) in sampled_angles.iter_mut().zip(replicate) {
+            all.extend(batches);
+        }
+    }
+    let mut sampled_angles = sampled_angles.into_iter();
+
+    // Enumerated sizes: each batch sums its rows in increasing order.
     let rows: Vec<AnglesRow> = plans
         .iter()
         .map(|plan| {
@@ -850,23 +896,20 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
                 PlanKind::PerRow { complement: true } => {
                     per_row.iter().filter_map(|r| r.all_but_one).collect()
                 }
-                PlanKind::Members {
+                PlanKind::Enumerated {
                     complement,
                     m,
                     members,
-                    ..
                 } => map_indexed(members.len() / m, |k| {
                     let mut member_sum = vec![0.0f64; d];
                     for &i in &members[k * m..(k + 1) * m] {
                         add_row(&mut member_sum, row(i as usize));
                     }
-                    if let Some(bar) = progress {
-                        bar.advance(1);
-                    }
                     member_set_angle(&member_sum, *m, plan.b, *complement, &mean, &unit)
                 }),
+                PlanKind::Sampled { .. } => sampled_angles.next().unwrap_or_default(),
             };
-            summarize(plan, &angles, n, sigma2, grad_norm)
+            summarize(plan, &angles, n, sigma2, grad_norm, permutations.len())
         })
         .collect();
     if let Some(bar) = progress {
@@ -916,11 +959,11 @@ pub fn analyze_with(
             found: view.len(),
         });
     }
-    let plans = plan(n, options)?;
+    let schedule = plan(n, options)?;
     let bar = (n.saturating_mul(d) >= PROGRESS_MIN_ENTRIES).then_some(progress);
     match view {
-        MatrixView::F32(values) => analyze_view(values, matrix, &plans, options, bar),
-        MatrixView::F64(values) => analyze_view(values, matrix, &plans, options, bar),
+        MatrixView::F32(values) => analyze_view(values, matrix, &schedule, options, bar),
+        MatrixView::F64(values) => analyze_view(values, matrix, &schedule, options, bar),
     }
 }
 
@@ -930,18 +973,16 @@ fn summarize(
     n: usize,
     sigma2: f64,
     grad_norm: f64,
+    permutations: usize,
 ) -> AnglesRow {
     let count = angles.len();
     let mut cos: Vec<f64> = angles.iter().map(|a| a.cos).collect();
     let mean_cos = compensated_mean(cos.iter().copied());
-    let replicates = match plan.kind {
-        PlanKind::Members { replicates, .. } => replicates,
-        _ => 0,
-    };
-    let stderr_cos = if plan.exact() {
-        Some(0.0)
+    let (replicates, stderr_cos, replicate_means) = if plan.exact() {
+        (0, Some(0.0), Vec::new())
     } else {
-        replicate_stderr(&cos, replicates)
+        let means = replicate_means(&cos, permutations);
+        (permutations, stderr_of_mean(&means), means)
     };
     cos.sort_by(f64::total_cmp);
     AnglesRow {
@@ -957,25 +998,34 @@ fn summarize(
         frac_obtuse: cos.iter().filter(|&&c| c < 0.0).count() as f64 / count as f64,
         mean_sin2: compensated_mean(angles.iter().map(|a| a.sin2())),
         bound_sin2: (variance_factor(n, plan.b) * sigma2 / (grad_norm * grad_norm)).min(1.0),
+        replicate_means,
     }
 }
 
-/// `s_R/√R`: the standard error of the mean of `values`, which come in
-/// `replicates` consecutive equal groups drawn independently of each other
-/// (`s_R` is the sample standard deviation of the group means); `None`
-/// for fewer than 2 groups.
-pub fn replicate_stderr(values: &[f64], replicates: usize) -> Option<f64> {
-    if replicates < 2 || values.len() % replicates != 0 {
-        return None;
+/// The means of `replicates` consecutive equal groups of `values` (empty
+/// when they do not split evenly).
+pub fn replicate_means(values: &[f64], replicates: usize) -> Vec<f64> {
+    if replicates == 0 || values.is_empty() || values.len() % replicates != 0 {
+        return Vec::new();
     }
-    let means: Vec<f64> = values
+    values
         .chunks(values.len() / replicates)
         .map(|group| compensated_mean(group.iter().copied()))
-        .collect();
-    let mean = compensated_mean(means.iter().copied());
-    let variance = compensated_mean(means.iter().map(|x| (x - mean).powi(2))) * replicates as f64
-        / (replicates - 1) as f64;
-    Some((variance / replicates as f64).sqrt())
+        .collect()
+}
+
+/// `s/√R`: the standard error of the mean of `R` independent, identically
+/// distributed values (`s` their sample standard deviation); `None` for
+/// `R < 2`.
+pub fn stderr_of_mean(values: &[f64]) -> Option<f64> {
+    let r = values.len();
+    if r < 2 {
+        return None;
+    }
+    let mean = compensated_mean(values.iter().copied());
+    let variance =
+        compensated_mean(values.iter().map(|x| (x - mean).powi(2))) * r as f64 / (r - 1) as f64;
+    Some((variance / r as f64).sqrt())
 }
 
 /// Every fall of the mean cosine (beyond [`EXACT_RESOLUTION`]) between
@@ -987,10 +1037,7 @@ fn falls(rows: &[AnglesRow]) -> Vec<Fall> {
             if drop <= EXACT_RESOLUTION {
                 return None;
             }
-            let stderr = pair[0]
-                .stderr_cos
-                .zip(pair[1].stderr_cos)
-                .map(|(a, b)| a.hypot(b));
+            let stderr = fall_stderr(&pair[0], &pair[1]);
             Some(Fall {
                 from_b: pair[0].b,
                 to_b: pair[1].b,
@@ -1000,6 +1047,29 @@ fn falls(rows: &[AnglesRow]) -> Vec<Fall> {
             })
         })
         .collect()
+}
+
+/// The standard error of `mean_cos(a) − mean_cos(b)`: two sampled rows
+/// share their permutations, so the paired replicate differences give it
+/// (`s/√R` of `y_r(a) − y_r(b)`); an exact row contributes nothing.
+fn fall_stderr(a: &AnglesRow, b: &AnglesRow) -> Option<f64> {
+    match (a.exact, b.exact) {
+        (true, true) => Some(0.0),
+        (true, false) => b.stderr_cos,
+        (false, true) => a.stderr_cos,
+        (false, false) => {
+            if a.replicate_means.len() != b.replicate_means.len() {
+                return None;
+            }
+            let differences: Vec<f64> = a
+                .replicate_means
+                .iter()
+                .zip(&b.replicate_means)
+                .map(|(x, y)| x - y)
+                .collect();
+            stderr_of_mean(&differences)
+        }
+    }
 }
 
 /// One line about the shape of the curve of means.
@@ -1055,9 +1125,10 @@ mod tests {
     fn replicate_stderr_is_the_spread_of_group_means() {
         // Group means 1 and 3: s_R = √2, s_R/√2 = 1.
         let values = [0.0, 2.0, 2.0, 4.0];
-        assert_eq!(replicate_stderr(&values, 2), Some(1.0));
-        assert_eq!(replicate_stderr(&values, 1), None);
-        assert_eq!(replicate_stderr(&values, 3), None);
+        assert_eq!(replicate_means(&values, 2), [1.0, 3.0]);
+        assert_eq!(stderr_of_mean(&replicate_means(&values, 2)), Some(1.0));
+        assert_eq!(stderr_of_mean(&replicate_means(&values, 1)), None);
+        assert!(replicate_means(&values, 3).is_empty());
     }
 
     #[test]
