@@ -1,7 +1,9 @@
-//! `cliptheory angles FILE.npy`: the angle analyzer as a command (table,
-//! `--json` with the contract's keys, `--plot out.svg`).
+//! `cliptheory angles A.npy [B.npy …]`: the angle analyzer as a command
+//! (table, `--json` with the contract's keys, `--plot out.svg`). One file
+//! prints one report; several (checkpoints of one run) print
+//! `{"files": [{"file": …, …the same keys…}]}` and overlay their curves.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cliptheory::batch::analyzer::{
     analyze_file_with, AnglesOptions, AnglesReport, AnglesRow, DEFAULT_ANGLES_SEED, DEFAULT_PASSES,
@@ -16,8 +18,9 @@ use crate::progress::Bar;
 /// Arguments of `cliptheory angles`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct AnglesArgs {
-    /// Per-example gradient dump: `.npy`, shape (n, d), float32 or float64, C order.
-    pub file: PathBuf,
+    /// Per-example gradient dumps: `.npy`, shape (n, d), float32 or float64, C order; several files (checkpoints) are analysed in turn; `/dev/stdin` works.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// Batch sizes, comma-separated [default: every b for n ≤ 16; else 1, 2, 4, … below n, and n].
     #[arg(long, value_delimiter = ',')]
     pub batch_sizes: Vec<usize>,
@@ -30,10 +33,13 @@ pub struct AnglesArgs {
     /// Seed of the random permutations.
     #[arg(long, default_value_t = DEFAULT_ANGLES_SEED)]
     pub seed: u64,
+    /// Also the mean cos between clipped batch means (1/b) Σ clip_γ(g_i) and g, per row (γ finite, > 0).
+    #[arg(long, value_name = "GAMMA", allow_hyphen_values = true)]
+    pub clip: Option<f64>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also draw mean cos θ_B with its 10–90% band and the BATCH-3 bound into this SVG file.
+    /// Also draw mean cos θ_B with its 10–90% band and the BATCH-3 bound into this SVG file (several files: their mean curves overlaid).
     #[arg(long, value_name = "SVG")]
     pub plot: Option<PathBuf>,
 }
@@ -46,8 +52,26 @@ impl AnglesArgs {
             samples: self.samples,
             passes: self.passes,
             seed: self.seed,
+            clip: self.clip,
         }
     }
+}
+
+/// One analysed file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FileReport {
+    /// The path as given.
+    pub file: String,
+    /// Its analysis.
+    #[serde(flatten)]
+    pub report: AnglesReport,
+}
+
+/// Several files' reports: the `--json` shape for more than one file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SeriesReport {
+    /// One entry per file, in the order given.
+    pub files: Vec<FileReport>,
 }
 
 /// Runs the command: the text to print on stdout (the plot, if asked for,
@@ -56,36 +80,60 @@ pub fn run(args: &AnglesArgs, globals: &Globals) -> Result<String> {
     if let Some(path) = &args.plot {
         globals.check_output(path)?;
     }
-    let bar = Bar::new(
-        true,
-        "{msg} [{bar:40}] {pos}/{len} rows, {elapsed} (eta {eta})",
-    );
-    let report = analyze_file_with(&args.file, &args.options(), &bar);
-    cliptheory::progress::Progress::finish(&bar);
-    let report = report?;
-    if let Some(path) = &args.plot {
-        let name = args
-            .file
-            .file_name()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        figure(&report, &format!("angles to the full gradient: {name}")).save(path)?;
+    let mut reports = Vec::with_capacity(args.files.len());
+    for file in &args.files {
+        let bar = Bar::new(
+            true,
+            "{msg} [{bar:40}] {pos}/{len}, {elapsed} (eta {eta})",
+        );
+        let report = analyze_file_with(file, &args.options(), &bar);
+        cliptheory::progress::Progress::finish(&bar);
+        reports.push(FileReport {
+            file: file.display().to_string(),
+            report: report?,
+        });
     }
-    Ok(if args.json {
-        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-            + "\n"
-    } else {
-        render_table(&report)
+    if let Some(path) = &args.plot {
+        let figure = if let [single] = &reports[..] {
+            let name = Path::new(&single.file)
+                .file_name()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            figure(&single.report, &format!("angles to the full gradient: {name}"))
+        } else {
+            series_figure(&reports, "angles to the full gradient across checkpoints")
+        };
+        figure.save(path)?;
+    }
+    Ok(match (&reports[..], args.json) {
+        ([single], true) => pretty_json(&single.report),
+        (_, true) => pretty_json(&SeriesReport {
+            files: reports.clone(),
+        }),
+        (all, false) => all
+            .iter()
+            .map(|r| render_table(&r.file, &r.report))
+            .collect::<Vec<_>>()
+            .join("\n"),
     })
 }
 
+/// Pretty JSON and a newline (an error object if serialization fails).
+fn pretty_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        + "\n"
+}
+
 /// The report as a plain-text table.
-pub fn render_table(report: &AnglesReport) -> String {
+pub fn render_table(file: &str, report: &AnglesReport) -> String {
     let mut out = format!(
-        "n = {}, d = {}, ‖g‖ = {:.4e}, σ² = {:.4e}, seed {}\n",
+        "{file}: read n = {} rows × d = {} columns; ‖g‖ = {:.4e}, σ² = {:.4e}, seed {}\n",
         report.n, report.d, report.grad_norm, report.sigma2, report.seed
     );
+    let clipped_header = report
+        .clip
+        .map_or_else(String::new, |gamma| format!(" {:>19}", format!("clipped γ={}", significant(gamma))));
     out.push_str(&format!(
-        "{:>8} {:>6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}\n",
+        "{:>8} {:>6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}{clipped_header}\n",
         "b",
         "exact",
         "batches",
@@ -98,17 +146,22 @@ pub fn render_table(report: &AnglesReport) -> String {
         "mean sin²",
         "bound"
     ));
+    let stderr_text = |se: Option<f64>| se.map_or_else(|| "—".to_string(), |se| format!("{se:.2e}"));
     for row in &report.rows {
-        let stderr = row
-            .stderr_cos
-            .map_or_else(|| "—".to_string(), |se| format!("{se:.2e}"));
+        let clipped = row.mean_cos_clipped.map_or_else(String::new, |mean| {
+            format!(
+                " {:>9.5} {:>9}",
+                mean,
+                stderr_text(row.stderr_cos_clipped.flatten())
+            )
+        });
         out.push_str(&format!(
-            "{:>8} {:>6} {:>7} {:>9.5} {:>9} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>9.3e} {:>9.3e}\n",
+            "{:>8} {:>6} {:>7} {:>9.5} {:>9} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>9.3e} {:>9.3e}{clipped}\n",
             row.b,
             if row.exact { "yes" } else { "no" },
             row.batches,
             row.mean_cos,
-            stderr,
+            stderr_text(row.stderr_cos),
             row.q10_cos,
             row.q50_cos,
             row.q90_cos,
@@ -177,4 +230,28 @@ pub fn figure(report: &AnglesReport, title: &str) -> Figure {
             .dashed()
             .color("#d62728"),
         )
+}
+
+/// Several checkpoints' mean `cos θ_B` against `b` (log scale), overlaid.
+pub fn series_figure(reports: &[FileReport], title: &str) -> Figure {
+    let mut figure = Figure::new(title, "batch size b", "mean cos θ_B").log_x();
+    for file in reports {
+        let name = Path::new(&file.file)
+            .file_name()
+            .map_or_else(|| file.file.clone(), |s| s.to_string_lossy().into_owned());
+        figure = figure.with_series(Series::line(
+            name,
+            file.report
+                .rows
+                .iter()
+                .map(|r| (r.b as f64, r.mean_cos))
+                .collect(),
+        ));
+    }
+    figure
+}
+
+/// `x` with at most 4 significant digits (`0.05`, `1.235e3` as `1235`).
+pub fn significant(x: f64) -> String {
+    format!("{}", format!("{x:.3e}").parse::<f64>().unwrap_or(x))
 }

@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use super::exact::binomial;
 use super::{batch_angle, compensated_mean, variance_factor};
+use crate::clipping::{clip_factor, Threshold};
 use crate::direction::Angle;
 use crate::error::{Error, Result};
 use crate::npy::{MatrixView, NpyMatrix};
@@ -162,7 +163,7 @@ pub const ROW_STATISTICS: [&str; 7] = [
 ];
 
 /// What to compute.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AnglesOptions {
     /// Batch sizes; empty means `1, 2, 4, …` below `n`, and `n`.
     pub batch_sizes: Vec<usize>,
@@ -172,6 +173,9 @@ pub struct AnglesOptions {
     pub passes: usize,
     /// Seed of the permutations.
     pub seed: u64,
+    /// Also the angles of clipped batch means: `cos` between `(1/b)
+    /// Σ_{i∈B} clip_γ(g_i)` and `g` (finite and `> 0`).
+    pub clip: Option<f64>,
 }
 
 impl Default for AnglesOptions {
@@ -181,6 +185,7 @@ impl Default for AnglesOptions {
             samples: DEFAULT_SAMPLES,
             passes: DEFAULT_PASSES,
             seed: DEFAULT_ANGLES_SEED,
+            clip: None,
         }
     }
 }
@@ -235,6 +240,15 @@ pub struct AnglesRow {
     pub mean_sin2: f64,
     /// BATCH-3: `min(1, (n − b)σ²/(b(n − 1)‖g‖²))`.
     pub bound_sin2: f64,
+    /// With `clip = γ`: the mean over the same batches of `cos` between
+    /// the clipped batch mean `(1/b) Σ_{i∈B} clip_γ(g_i)` and `g` (absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_cos_clipped: Option<f64>,
+    /// With `clip = γ`: the standard error of `mean_cos_clipped`, as for
+    /// `stderr_cos` (`null` when not estimable; absent without `clip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_cos_clipped: Option<Option<f64>>,
     /// The `R` replicate means behind `stderr_cos` (not serialized).
     #[serde(skip)]
     pub replicate_means: Vec<f64>,
@@ -282,6 +296,9 @@ pub struct AnglesReport {
     pub summary: String,
     /// Seed of the sampler.
     pub seed: u64,
+    /// The clipping threshold `γ` of `mean_cos_clipped` (absent without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip: Option<f64>,
     /// Batches per sampled size asked for.
     pub samples: usize,
     /// One row per batch size, increasing.
@@ -584,6 +601,9 @@ fn angle_from_moments(
     })
 }
 
+/// A batch's angle and, when clipping, its clipped batch's `cos`.
+type Outcome = (Angle<f64>, Option<f64>);
+
 /// What pass 2 keeps of one row.
 #[derive(Clone, Copy, Debug)]
 struct RowResult {
@@ -593,6 +613,8 @@ struct RowResult {
     single: Option<Angle<f64>>,
     /// `θ_B` for `B = [n] \ {i}`, when asked for.
     all_but_one: Option<Angle<f64>>,
+    /// The clipped batch's `cos` for `B = [n] \ {i}`, when asked for.
+    all_but_one_clipped: Option<f64>,
 }
 
 /// Row `i`'s squared deviation and angles (see [`RowResult`]).
@@ -646,6 +668,7 @@ fn row_result<E: Copy + Into<f64>>(
         squared_deviation: dd,
         single,
         all_but_one,
+        all_but_one_clipped: None,
     }
 }
 
@@ -689,6 +712,50 @@ fn member_set_angle(
             &DVector::from_column_slice(unit),
         )
     })
+}
+
+/// `target += factor · row`, widened to `f64`.
+#[inline]
+fn add_scaled_row<E: Copy + Into<f64>>(target: &mut [f64], row: &[E], factor: f64) {
+    for (t, &x) in target.iter_mut().zip(row) {
+        *t += factor * x.into();
+    }
+}
+
+/// `‖row‖`, from the lane sum of squares when that is safe, else the
+/// scaled norm.
+fn row_norm<E: Copy + Into<f64>>(row: &[E]) -> f64 {
+    let [squares] = lane_sums(row.len(), |k| {
+        let x: f64 = row[k].into();
+        [x * x]
+    });
+    if safe_squares(squares) {
+        squares.sqrt()
+    } else {
+        crate::real::norm(&DVector::from_iterator(
+            row.len(),
+            row.iter().map(|&x| x.into()),
+        ))
+    }
+}
+
+/// `cos` between `v` (given coordinate-wise) and the unit vector `u`:
+/// `⟨v, u⟩/‖v‖`, clamped; `0` for `v = 0` (as for unclipped batches).
+fn cos_to_unit(v: impl Fn(usize) -> f64, u: &[f64]) -> f64 {
+    let [squares, inner] = lane_sums(u.len(), |k| {
+        let x = v(k);
+        [x * x, x * u[k]]
+    });
+    let length = if safe_squares(squares) {
+        squares.sqrt()
+    } else {
+        crate::real::norm(&DVector::from_fn(u.len(), |k, _| v(k)))
+    };
+    if length == 0.0 {
+        0.0
+    } else {
+        (inner / length).clamp(-1.0, 1.0)
+    }
 }
 
 /// `target += row`, widened to `f64`.
@@ -736,6 +803,15 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
     let (n, d) = matrix.shape();
     let row = |i: usize| &values[i * d..(i + 1) * d];
     let (plans, permutations) = (&schedule.plans, &schedule.permutations);
+    let gamma = options
+        .clip
+        .map(|gamma| {
+            Threshold::new(gamma).map_err(|_| Error::InvalidField {
+                field: "clip".into(),
+                reason: format!("must be a finite number > 0, got {gamma}"),
+            })
+        })
+        .transpose()?;
 
     // Pass 1: the full gradient, from partial sums over fixed row ranges.
     if let Some(bar) = progress {
@@ -745,19 +821,28 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
     let partials = map_indexed(n.div_ceil(rows_per_task), |t| {
         let rows = t * rows_per_task..((t + 1) * rows_per_task).min(n);
         let mut sum = vec![0.0f64; d];
+        let mut clipped_sum = vec![0.0f64; if gamma.is_some() { d } else { 0 }];
+        let mut factors = Vec::new();
         let mut largest = 0.0f64;
         for i in rows.clone() {
             add_row(&mut sum, row(i));
             largest = largest.max(largest_entry(row(i)));
+            if let Some(gamma) = gamma {
+                let factor = clip_factor(row_norm(row(i)), gamma);
+                add_scaled_row(&mut clipped_sum, row(i), factor);
+                factors.push(factor);
+            }
         }
         if let Some(bar) = progress {
             bar.advance(rows.len() as u64);
         }
-        (rows, sum, largest)
+        (rows, sum, largest, clipped_sum, factors)
     });
     let mut sum = vec![0.0f64; d];
+    let mut clipped_sum = vec![0.0f64; if gamma.is_some() { d } else { 0 }];
+    let mut factors = Vec::with_capacity(if gamma.is_some() { n } else { 0 });
     let mut largest = 0.0f64;
-    for (rows, partial, partial_largest) in &partials {
+    for (rows, partial, partial_largest, clipped_partial, partial_factors) in &partials {
         // A NaN or ±∞ entry makes its range's sum non-finite (entries are
         // at most f32::MAX or f64::MAX; an f64 sum may also overflow).
         if partial.iter().any(|s| !s.is_finite()) {
@@ -771,6 +856,8 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
             }
         }
         add_row(&mut sum, partial);
+        add_row(&mut clipped_sum, clipped_partial);
+        factors.extend_from_slice(partial_factors);
         largest = largest.max(*partial_largest);
     }
     drop(partials);
@@ -814,7 +901,16 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         bar.start("pass 2/2: rows", n as u64);
     }
     let per_row = map_indexed(n, |i| {
-        let result = row_result(row(i), &mean, &unit, n, single, all_but_one);
+        let mut result = row_result(row(i), &mean, &unit, n, single, all_but_one);
+        if gamma.is_some() && all_but_one {
+            // Σ_{j≠i} clip(g_j) = S_c − clip(g_i); the scale 1/(n − 1)
+            // does not change the cosine.
+            let x = row(i);
+            result.all_but_one_clipped = Some(cos_to_unit(
+                |k| clipped_sum[k] - factors[i] * Into::<f64>::into(x[k]),
+                &unit,
+            ));
+        }
         if let Some(bar) = progress {
             if i % 1024 == 1023 {
                 bar.advance(1024);
@@ -846,10 +942,20 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
     if let Some(bar) = progress {
         bar.start("sampled batches", permutations.len() as u64);
     }
-    let by_replicate: Vec<Vec<Vec<Angle<f64>>>> = map_indexed(permutations.len(), |r| {
+    let clipping = gamma.is_some();
+    // The clipped batch's cos from the clipped sum of its member set.
+    let clipped_cos = |member_sum: &[f64], complement: bool| {
+        if complement {
+            cos_to_unit(|k| clipped_sum[k] - member_sum[k], &unit)
+        } else {
+            cos_to_unit(|k| member_sum[k], &unit)
+        }
+    };
+    let by_replicate: Vec<Vec<Vec<Outcome>>> = map_indexed(permutations.len(), |r| {
         let order = &permutations[r];
         let mut open = vec![0.0f64; sampled.len() * d];
-        let mut angles: Vec<Vec<Angle<f64>>> = sampled
+        let mut open_clipped = vec![0.0f64; if clipping { sampled.len() * d } else { 0 }];
+        let mut angles: Vec<Vec<Outcome>> = sampled
             .iter()
             .map(|&(.., per_replicate)| Vec::with_capacity(per_replicate))
             .collect();
@@ -861,8 +967,21 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
                 }
                 let block = &mut open[s * d..(s + 1) * d];
                 add_row(block, values);
+                let clipped_block = if clipping {
+                    let block = &mut open_clipped[s * d..(s + 1) * d];
+                    add_scaled_row(block, values, factors[i as usize]);
+                    Some(block)
+                } else {
+                    None
+                };
                 if (j + 1) % m == 0 {
-                    angles[s].push(member_set_angle(block, m, b, complement, &mean, &unit));
+                    let angle = member_set_angle(block, m, b, complement, &mean, &unit);
+                    let clipped = clipped_block.map(|c| {
+                        let cos = clipped_cos(c, complement);
+                        c.fill(0.0);
+                        cos
+                    });
+                    angles[s].push((angle, clipped));
                     block.fill(0.0);
                 }
             }
@@ -872,7 +991,7 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         }
         angles
     });
-    let mut sampled_angles: Vec<Vec<Angle<f64>>> = vec![Vec::new(); sampled.len()];
+    let mut sampled_angles: Vec<Vec<Outcome>> = vec![Vec::new(); sampled.len()];
     for replicate in by_replicate {
         for (all, batches) in sampled_angles.iter_mut().zip(replicate) {
             all.extend(batches);
@@ -884,28 +1003,42 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
     let rows: Vec<AnglesRow> = plans
         .iter()
         .map(|plan| {
-            let angles: Vec<Angle<f64>> = match &plan.kind {
-                PlanKind::Everything => vec![batch_angle(
-                    &mean_vector,
-                    &DVector::zeros(d),
-                    &DVector::from_column_slice(&unit),
+            let angles: Vec<Outcome> = match &plan.kind {
+                PlanKind::Everything => vec![(
+                    batch_angle(
+                        &mean_vector,
+                        &DVector::zeros(d),
+                        &DVector::from_column_slice(&unit),
+                    ),
+                    clipping.then(|| cos_to_unit(|k| clipped_sum[k], &unit)),
                 )],
-                PlanKind::PerRow { complement: false } => {
-                    per_row.iter().filter_map(|r| r.single).collect()
-                }
-                PlanKind::PerRow { complement: true } => {
-                    per_row.iter().filter_map(|r| r.all_but_one).collect()
-                }
+                // One row: clipping scales it by min(1, γ/‖g_i‖) > 0, which
+                // leaves its cosine as it is.
+                PlanKind::PerRow { complement: false } => per_row
+                    .iter()
+                    .filter_map(|r| r.single.map(|a| (a, clipping.then_some(a.cos))))
+                    .collect(),
+                PlanKind::PerRow { complement: true } => per_row
+                    .iter()
+                    .filter_map(|r| r.all_but_one.map(|a| (a, r.all_but_one_clipped)))
+                    .collect(),
                 PlanKind::Enumerated {
                     complement,
                     m,
                     members,
                 } => map_indexed(members.len() / m, |k| {
                     let mut member_sum = vec![0.0f64; d];
+                    let mut member_clipped = vec![0.0f64; if clipping { d } else { 0 }];
                     for &i in &members[k * m..(k + 1) * m] {
                         add_row(&mut member_sum, row(i as usize));
+                        if clipping {
+                            add_scaled_row(&mut member_clipped, row(i as usize), factors[i as usize]);
+                        }
                     }
-                    member_set_angle(&member_sum, *m, plan.b, *complement, &mean, &unit)
+                    (
+                        member_set_angle(&member_sum, *m, plan.b, *complement, &mean, &unit),
+                        clipping.then(|| clipped_cos(&member_clipped, *complement)),
+                    )
                 }),
                 PlanKind::Sampled { .. } => sampled_angles.next().unwrap_or_default(),
             };
@@ -926,6 +1059,7 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         falls,
         summary,
         seed: options.seed,
+        clip: options.clip,
         samples: options.samples,
         rows,
     })
@@ -969,13 +1103,29 @@ pub fn analyze_with(
 
 fn summarize(
     plan: &Plan,
-    angles: &[Angle<f64>],
+    outcomes: &[Outcome],
     n: usize,
     sigma2: f64,
     grad_norm: f64,
     permutations: usize,
 ) -> AnglesRow {
-    let count = angles.len();
+    let count = outcomes.len();
+    let angles: Vec<Angle<f64>> = outcomes.iter().map(|o| o.0).collect();
+    let clipped: Option<Vec<f64>> = outcomes.iter().map(|o| o.1).collect();
+    let (mean_cos_clipped, stderr_cos_clipped) = match &clipped {
+        Some(values) if !values.is_empty() => {
+            let stderr = if plan.exact() {
+                Some(0.0)
+            } else {
+                stderr_of_mean(&replicate_means(values, permutations))
+            };
+            (
+                Some(compensated_mean(values.iter().copied())),
+                Some(stderr),
+            )
+        }
+        _ => (None, None),
+    };
     let mut cos: Vec<f64> = angles.iter().map(|a| a.cos).collect();
     let mean_cos = compensated_mean(cos.iter().copied());
     let (replicates, stderr_cos, replicate_means) = if plan.exact() {
@@ -998,6 +1148,8 @@ fn summarize(
         frac_obtuse: cos.iter().filter(|&&c| c < 0.0).count() as f64 / count as f64,
         mean_sin2: compensated_mean(angles.iter().map(|a| a.sin2())),
         bound_sin2: (variance_factor(n, plan.b) * sigma2 / (grad_norm * grad_norm)).min(1.0),
+        mean_cos_clipped,
+        stderr_cos_clipped,
         replicate_means,
     }
 }

@@ -32,6 +32,7 @@ fn options(samples: usize, seed: u64) -> AnglesOptions {
         samples,
         passes: 1000,
         seed,
+        clip: None,
     }
 }
 
@@ -435,4 +436,85 @@ fn standard_errors_match_the_spread_over_seeds() {
         naive.iter().any(|&(_, ratio)| !(0.7..=1.4).contains(&ratio)),
         "{naive:?}"
     );
+}
+
+/// `clip = γ`: every row's `mean_cos_clipped` equals the mean over all
+/// `C(n, b)` batches of `cos((1/b) Σ_{i∈B} clip_γ(g_i), g)`, computed here
+/// by brute force over subsets with the library's `clip`; `b = 1` keeps
+/// the unclipped cosines. A non-finite or non-positive `γ` is refused.
+#[test]
+fn clipped_angles_match_brute_force() {
+    use cliptheory::clipping::{clip, Threshold};
+    use nalgebra::DVector;
+    let values = NpyMatrixReader::open(&fixture("batch_small_f64.npy"))
+        .expect("opens")
+        .read_all()
+        .expect("reads");
+    let (n, d) = (10, 5);
+    let gamma = 0.5;
+    let rows: Vec<DVector<f64>> = values.chunks(d).map(DVector::from_column_slice).collect();
+    let clipped: Vec<DVector<f64>> = rows
+        .iter()
+        .map(|r| clip(r, Threshold::new(gamma).unwrap()).unwrap())
+        .collect();
+    let g = rows.iter().fold(DVector::zeros(d), |s, r| s + r) / n as f64;
+    let mut sums = vec![(0.0f64, 0usize); n];
+    for mask in 1usize..(1 << n) {
+        let batch = (0..n)
+            .filter(|i| mask >> i & 1 == 1)
+            .fold(DVector::zeros(d), |s, i| s + &clipped[i]);
+        let cos = batch.dot(&g) / (batch.norm() * g.norm());
+        let b = mask.count_ones() as usize;
+        sums[b - 1].0 += cos;
+        sums[b - 1].1 += 1;
+    }
+    let matrix = RowsInMemory::new(n, d, &values).expect("valid");
+    let report = analyze(
+        &matrix,
+        &AnglesOptions {
+            batch_sizes: all_sizes(n),
+            clip: Some(gamma),
+            ..options(1000, 1)
+        },
+    )
+    .expect("analyzes");
+    assert_eq!(report.clip, Some(gamma));
+    for row in &report.rows {
+        let (sum, count) = sums[row.b - 1];
+        close(
+            row.mean_cos_clipped.expect("clip asked for"),
+            sum / count as f64,
+            1e-12,
+            &format!("clipped b = {}", row.b),
+        );
+        assert_eq!(row.stderr_cos_clipped, Some(Some(0.0)));
+    }
+    close(
+        report.rows[0].mean_cos_clipped.unwrap(),
+        report.rows[0].mean_cos,
+        0.0,
+        "b = 1 unchanged by clipping",
+    );
+    // Clipping changes the other sizes here (γ below most row norms).
+    assert!((report.rows[1].mean_cos_clipped.unwrap() - report.rows[1].mean_cos).abs() > 1e-3);
+    // Sampled rows get a standard error for the clipped cosines too.
+    let sampled = analyze(
+        &matrix,
+        &AnglesOptions {
+            batch_sizes: vec![5],
+            clip: Some(gamma),
+            ..options(40, 1)
+        },
+    )
+    .expect("analyzes");
+    assert!(sampled.rows[0].stderr_cos_clipped.flatten().is_some_and(|se| se > 0.0));
+    for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+        assert!(
+            matches!(
+                analyze(&matrix, &AnglesOptions { clip: Some(bad), ..options(10, 1) }),
+                Err(Error::InvalidField { field, .. }) if field == "clip"
+            ),
+            "γ = {bad}"
+        );
+    }
 }
