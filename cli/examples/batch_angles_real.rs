@@ -65,7 +65,7 @@ fn main() -> cliptheory::Result<()> {
                 write_matrix(&path, data.n, model.dim(), &gradients, Dtype::F32)?;
                 let report = analyze_file(&path, &options)?;
                 if seed == 0 {
-                    figure(&report, &format!("{} (d = {}), SGD step {step}", model.name(), model.dim()))
+                    figure(&report, &format!("{} (d = {}), SGD step {step}", model.name(), model.dim()), &Default::default())
                         .save(&figures.join(format!("batch-angles-{}-step{step}.svg", model.name())))?;
                 }
                 let at = |b: usize| {

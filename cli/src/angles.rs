@@ -36,15 +36,33 @@ pub struct AnglesArgs {
     /// Also the mean cos between clipped batch means (1/b) Σ clip_γ(g_i) and g, per row (γ finite, > 0).
     #[arg(long, value_name = "GAMMA", allow_hyphen_values = true)]
     pub clip: Option<f64>,
+    /// Title of the plot [default: names the file].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Label of the plot's horizontal axis [default: batch size b].
+    #[arg(long)]
+    pub xlabel: Option<String>,
+    /// Label of the plot's vertical axis [default: cos θ_B].
+    #[arg(long)]
+    pub ylabel: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also draw mean cos θ_B with its 10–90% band and the BATCH-3 bound into this SVG file (several files: their mean curves overlaid).
+    /// Also draw mean cos θ_B (±1.96 SE, 10–90% band) and the BATCH-3 floor into this file: SVG, or PNG when it ends in .png (the SVG is written beside it); several files: their mean curves overlaid.
     #[arg(long, value_name = "SVG")]
     pub plot: Option<PathBuf>,
 }
 
 impl AnglesArgs {
+    /// The plot's labels these arguments set.
+    pub fn labels(&self) -> Labels {
+        Labels {
+            title: self.title.clone(),
+            x: self.xlabel.clone(),
+            y: self.ylabel.clone(),
+        }
+    }
+
     /// The analyzer options these arguments ask for.
     pub fn options(&self) -> AnglesOptions {
         AnglesOptions {
@@ -98,9 +116,17 @@ pub fn run(args: &AnglesArgs, globals: &Globals) -> Result<String> {
             let name = Path::new(&single.file)
                 .file_name()
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-            figure(&single.report, &format!("angles to the full gradient: {name}"))
+            figure(
+                &single.report,
+                &format!("angles to the full gradient: {name}"),
+                &args.labels(),
+            )
         } else {
-            series_figure(&reports, "angles to the full gradient across checkpoints")
+            series_figure(
+                &reports,
+                "angles to the full gradient across checkpoints",
+                &args.labels(),
+            )
         };
         figure.save(path)?;
     }
@@ -184,29 +210,99 @@ pub fn render_table(file: &str, report: &AnglesReport) -> String {
     out
 }
 
-/// Mean `cos θ_B` against `b` (log scale) with its 10–90% band; the root
-/// mean square `sqrt(E[cos² θ_B]) = sqrt(1 − E[sin² θ_B])`; and, dashed, the
-/// BATCH-3 floor under that root mean square, `sqrt(1 − bound_sin2)`.
-/// (BATCH-3 bounds `E[cos²]`, not the mean cosine: obtuse batches can pull
-/// the mean below the dashed line, BATCH-4.)
-pub fn figure(report: &AnglesReport, title: &str) -> Figure {
+/// Error bars `mean ± 1.96·SE` of the sampled rows (exact rows have none).
+fn error_bars(rows: &[AnglesRow], mean: impl Fn(&AnglesRow) -> Option<(f64, Option<f64>)>) -> Vec<(f64, f64, f64)> {
+    rows.iter()
+        .filter(|r| !r.exact)
+        .filter_map(|r| {
+            let (m, se) = mean(r)?;
+            let half = 1.96 * se?;
+            Some((r.b as f64, m - half, m + half))
+        })
+        .collect()
+}
+
+/// The BATCH-3 floor `sqrt(1 − min(1, (n − b)σ²/(b(n − 1)‖g‖²)))` of the
+/// root mean square cosine at 200 log-spaced real `b ∈ [1, n]`.
+pub fn batch3_floor_curve(report: &AnglesReport) -> Vec<(f64, f64)> {
+    let n = report.n as f64;
+    let ratio = report.sigma2 / (report.grad_norm * report.grad_norm);
+    let floor = |b: f64| {
+        let factor = if n <= 1.0 {
+            0.0
+        } else {
+            ((n - b) / (b * (n - 1.0))).max(0.0)
+        };
+        (1.0 - (factor * ratio).min(1.0)).max(0.0).sqrt()
+    };
+    const POINTS: usize = 200;
+    (0..=POINTS)
+        .map(|k| {
+            let b = n.powf(k as f64 / POINTS as f64);
+            (b, floor(b))
+        })
+        .collect()
+}
+
+/// Labels of the figure (`--title`, `--xlabel`, `--ylabel`; `None` keeps
+/// the default).
+#[derive(Clone, Debug, Default)]
+pub struct Labels {
+    /// Title above the plot.
+    pub title: Option<String>,
+    /// Horizontal axis.
+    pub x: Option<String>,
+    /// Vertical axis.
+    pub y: Option<String>,
+}
+
+/// Mean `cos θ_B` against `b` (log scale, every batch size labelled) with
+/// its 10–90% band and `±1.96·SE` error bars on sampled rows; with `--clip`,
+/// the clipped batches' mean cosine; the root mean square `sqrt(E[cos²
+/// θ_B]) = sqrt(1 − E[sin² θ_B])`; and, dashed, the BATCH-3 floor under
+/// that root mean square as a smooth curve in `b`. (BATCH-3 bounds
+/// `E[cos²]`, not the mean cosine: obtuse batches can pull the mean below
+/// the dashed line, BATCH-4.) The `y` range follows the data.
+pub fn figure(report: &AnglesReport, title: &str, labels: &Labels) -> Figure {
     let b = |row: &AnglesRow| row.b as f64;
-    Figure::new(title, "batch size b", "cos θ_B")
-        .log_x()
-        .y_range(-1.05, 1.05)
-        .with_series(
+    let mut figure = Figure::new(
+        labels.title.clone().unwrap_or_else(|| title.to_string()),
+        labels.x.clone().unwrap_or_else(|| "batch size b".into()),
+        labels.y.clone().unwrap_or_else(|| "cos θ_B".into()),
+    )
+    .log_x()
+    .x_ticks(report.rows.iter().map(b).collect())
+    .with_series(
+        Series::line(
+            "mean cos θ_B (±1.96 SE), 10–90% band",
+            report.rows.iter().map(|r| (b(r), r.mean_cos)).collect(),
+        )
+        .with_band(
+            report
+                .rows
+                .iter()
+                .map(|r| (b(r), r.q10_cos, r.q90_cos))
+                .collect(),
+        )
+        .with_error_bars(error_bars(&report.rows, |r| Some((r.mean_cos, r.stderr_cos)))),
+    );
+    if let Some(gamma) = report.clip {
+        figure = figure.with_series(
             Series::line(
-                "mean cos θ_B, 10–90% band",
-                report.rows.iter().map(|r| (b(r), r.mean_cos)).collect(),
-            )
-            .with_band(
+                format!("mean cos, clipped γ = {}", significant(gamma)),
                 report
                     .rows
                     .iter()
-                    .map(|r| (b(r), r.q10_cos, r.q90_cos))
+                    .filter_map(|r| Some((b(r), r.mean_cos_clipped?)))
                     .collect(),
-            ),
-        )
+            )
+            .with_error_bars(error_bars(&report.rows, |r| {
+                Some((r.mean_cos_clipped?, r.stderr_cos_clipped.flatten()))
+            }))
+            .color("#2ca02c"),
+        );
+    }
+    figure
         .with_series(
             Series::line(
                 "rms cos θ_B",
@@ -219,34 +315,43 @@ pub fn figure(report: &AnglesReport, title: &str) -> Figure {
             .color("#7f7f7f"),
         )
         .with_series(
-            Series::line(
-                "BATCH-3 floor of rms",
-                report
-                    .rows
-                    .iter()
-                    .map(|r| (b(r), (1.0 - r.bound_sin2).max(0.0).sqrt()))
-                    .collect(),
-            )
-            .dashed()
-            .color("#d62728"),
+            Series::curve("BATCH-3 floor of rms", batch3_floor_curve(report))
+                .dashed()
+                .color("#d62728"),
         )
 }
 
-/// Several checkpoints' mean `cos θ_B` against `b` (log scale), overlaid.
-pub fn series_figure(reports: &[FileReport], title: &str) -> Figure {
-    let mut figure = Figure::new(title, "batch size b", "mean cos θ_B").log_x();
+/// Several checkpoints' mean `cos θ_B` against `b` (log scale), overlaid,
+/// with `±1.96·SE` error bars on sampled rows.
+pub fn series_figure(reports: &[FileReport], title: &str, labels: &Labels) -> Figure {
+    let mut sizes: Vec<f64> = reports
+        .iter()
+        .flat_map(|f| f.report.rows.iter().map(|r| r.b as f64))
+        .collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.dedup();
+    let mut figure = Figure::new(
+        labels.title.clone().unwrap_or_else(|| title.to_string()),
+        labels.x.clone().unwrap_or_else(|| "batch size b".into()),
+        labels.y.clone().unwrap_or_else(|| "mean cos θ_B".into()),
+    )
+    .log_x()
+    .x_ticks(sizes);
     for file in reports {
         let name = Path::new(&file.file)
             .file_name()
             .map_or_else(|| file.file.clone(), |s| s.to_string_lossy().into_owned());
-        figure = figure.with_series(Series::line(
-            name,
-            file.report
-                .rows
-                .iter()
-                .map(|r| (r.b as f64, r.mean_cos))
-                .collect(),
-        ));
+        figure = figure.with_series(
+            Series::line(
+                name,
+                file.report
+                    .rows
+                    .iter()
+                    .map(|r| (r.b as f64, r.mean_cos))
+                    .collect(),
+            )
+            .with_error_bars(error_bars(&file.report.rows, |r| Some((r.mean_cos, r.stderr_cos)))),
+        );
     }
     figure
 }

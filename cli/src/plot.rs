@@ -17,12 +17,12 @@ use std::path::Path;
 
 use cliptheory::error::Result;
 
-const WIDTH: f64 = 760.0;
+const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 450.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 230.0;
+const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
-const BOTTOM: f64 = 55.0;
+const BOTTOM: f64 = 62.0;
 const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
 ];
@@ -40,6 +40,10 @@ pub struct Series {
     pub dashed: bool,
     /// Colour (`#rrggbb`); `None` picks from the palette by position.
     pub color: Option<String>,
+    /// Error bars `(x, low, high)`, drawn as whiskers.
+    pub error_bars: Option<Vec<(f64, f64, f64)>>,
+    /// A marker at each point (default); off for smooth curves.
+    pub markers: bool,
 }
 
 impl Series {
@@ -51,7 +55,23 @@ impl Series {
             band: None,
             dashed: false,
             color: None,
+            error_bars: None,
+            markers: true,
         }
+    }
+
+    /// A smooth curve through many `points`: no markers.
+    pub fn curve(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            markers: false,
+            ..Self::line(name, points)
+        }
+    }
+
+    /// Adds error bars `(x, low, high)`.
+    pub fn with_error_bars(mut self, bars: Vec<(f64, f64, f64)>) -> Self {
+        self.error_bars = Some(bars);
+        self
     }
 
     /// Adds a shaded band `(x, low, high)`.
@@ -84,8 +104,11 @@ pub struct Figure {
     pub y_label: String,
     /// Logarithmic horizontal axis (non-positive `x` are skipped).
     pub log_x: bool,
-    /// Fixed vertical range; `None` fits the data.
+    /// Fixed vertical range; `None` fits the data (with a 5% margin).
     pub y_range: Option<(f64, f64)>,
+    /// Labelled positions on the `x` axis (e.g. every batch size drawn);
+    /// `None` picks round ticks.
+    pub x_ticks: Option<Vec<f64>>,
     /// The series, drawn in order.
     pub series: Vec<Series>,
 }
@@ -148,8 +171,15 @@ impl Figure {
             y_label: y_label.into(),
             log_x: false,
             y_range: None,
+            x_ticks: None,
             series: Vec::new(),
         }
+    }
+
+    /// Labels exactly these `x` positions.
+    pub fn x_ticks(mut self, ticks: Vec<f64>) -> Self {
+        self.x_ticks = Some(ticks);
+        self
     }
 
     /// Logarithmic `x` axis.
@@ -184,7 +214,7 @@ impl Figure {
                     ys.push(y);
                 }
             }
-            for &(x, low, high) in series.band.iter().flatten() {
+            for &(x, low, high) in series.band.iter().chain(&series.error_bars).flatten() {
                 if self.usable_x(x) && low.is_finite() && high.is_finite() {
                     xs.push(x);
                     ys.extend([low, high]);
@@ -253,19 +283,37 @@ impl Figure {
             escape(&self.title)
         );
         // Grid and ticks.
-        let x_ticks = if log_x {
-            log_ticks(x_lo, x_hi)
-        } else {
-            linear_ticks(x_lo, x_hi)
+        let x_ticks: Vec<f64> = match &self.x_ticks {
+            Some(ticks) => ticks
+                .iter()
+                .copied()
+                .filter(|&t| self.usable_x(t) && t >= x_lo && t <= x_hi)
+                .collect(),
+            None if log_x => log_ticks(x_lo, x_hi),
+            None => linear_ticks(x_lo, x_hi),
         };
-        for t in x_ticks {
+        // Labels closer than their width are turned to stay readable.
+        let crowded = x_ticks
+            .windows(2)
+            .any(|w| (px(w[1]) - px(w[0])).abs() < 7.0 * format_tick(w[1]).len() as f64 + 6.0);
+        for &t in &x_ticks {
             let x = px(t);
+            let label_y = TOP + plot_h + 16.0;
+            let label = if crowded {
+                format!(
+                    "<text x=\"{x:.1}\" y=\"{label_y:.1}\" text-anchor=\"end\" transform=\"rotate(-50 {x:.1} {label_y:.1})\">{}</text>",
+                    format_tick(t)
+                )
+            } else {
+                format!(
+                    "<text x=\"{x:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\">{}</text>",
+                    format_tick(t)
+                )
+            };
             let _ = writeln!(
                 svg,
-                "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#e0e0e0\"/>\n<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#e0e0e0\"/>\n{label}",
                 TOP + plot_h,
-                TOP + plot_h + 16.0,
-                format_tick(t)
             );
         }
         for t in linear_ticks(y_lo, y_hi) {
@@ -300,11 +348,45 @@ impl Figure {
             svg,
             r#"<clipPath id="plot-area"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/></clipPath>"#
         );
+        let pixels: Vec<Vec<(f64, f64)>> = self
+            .series
+            .iter()
+            .map(|series| {
+                series
+                    .points
+                    .iter()
+                    .filter(|(x, y)| self.usable_x(*x) && y.is_finite())
+                    .map(|&(x, y)| (px(x), py(y)))
+                    .collect()
+            })
+            .collect();
+        // A series drawn over an earlier one (every point within 2 px) is
+        // dashed so that the earlier one shows through.
+        let dashed: Vec<bool> = (0..self.series.len())
+            .map(|k| {
+                self.series[k].dashed
+                    || (0..k).any(|j| {
+                        !pixels[k].is_empty()
+                            && pixels[j].len() == pixels[k].len()
+                            && pixels[j]
+                                .iter()
+                                .zip(&pixels[k])
+                                .all(|(a, b)| (a.0 - b.0).abs() < 2.0 && (a.1 - b.1).abs() < 2.0)
+                    })
+            })
+            .collect();
+        let colors: Vec<String> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                s.color
+                    .clone()
+                    .unwrap_or_else(|| PALETTE[k % PALETTE.len()].to_string())
+            })
+            .collect();
         for (k, series) in self.series.iter().enumerate() {
-            let color = series
-                .color
-                .clone()
-                .unwrap_or_else(|| PALETTE[k % PALETTE.len()].to_string());
+            let color = &colors[k];
             if let Some(band) = &series.band {
                 let usable: Vec<_> = band
                     .iter()
@@ -325,18 +407,26 @@ impl Figure {
                     );
                 }
             }
-            let points: Vec<(f64, f64)> = series
-                .points
-                .iter()
-                .filter(|(x, y)| self.usable_x(*x) && y.is_finite())
-                .map(|&(x, y)| (px(x), py(y)))
-                .collect();
-            let dash = if series.dashed {
+            for &(x, lo, hi) in series.error_bars.iter().flatten() {
+                if !(self.usable_x(x) && lo.is_finite() && hi.is_finite()) {
+                    continue;
+                }
+                let (x, top, bottom) = (px(x), py(hi), py(lo));
+                let _ = writeln!(
+                    svg,
+                    r#"<path d="M{:.1},{top:.1}H{:.1}M{x:.1},{top:.1}V{bottom:.1}M{:.1},{bottom:.1}H{:.1}" stroke="{color}" stroke-width="1.2" fill="none" clip-path="url(#plot-area)"/>"#,
+                    x - 3.0,
+                    x + 3.0,
+                    x - 3.0,
+                    x + 3.0
+                );
+            }
+            let dash = if dashed[k] {
                 r#" stroke-dasharray="6 4""#
             } else {
                 ""
             };
-            let polyline: Vec<String> = points
+            let polyline: Vec<String> = pixels[k]
                 .iter()
                 .map(|(x, y)| format!("{x:.1},{y:.1}"))
                 .collect();
@@ -345,21 +435,62 @@ impl Figure {
                 r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"{dash} clip-path="url(#plot-area)"/>"#,
                 polyline.join(" ")
             );
-            if !series.dashed {
-                for (x, y) in &points {
+            if series.markers && !dashed[k] {
+                for (x, y) in &pixels[k] {
                     let _ = writeln!(
                         svg,
                         r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{color}" clip-path="url(#plot-area)"/>"#
                     );
                 }
             }
-            let legend_y = TOP + 10.0 + 20.0 * k as f64;
-            let legend_x = LEFT + plot_w + 12.0;
+        }
+        // The legend, inside the axes, in the corner that covers the
+        // fewest drawn points.
+        let longest = self
+            .series
+            .iter()
+            .map(|s| s.name.chars().count())
+            .max()
+            .unwrap_or(0) as f64;
+        let (box_w, box_h) = (40.0 + 6.6 * longest, 8.0 + 18.0 * self.series.len() as f64);
+        let corners = [
+            (LEFT + plot_w - box_w - 8.0, TOP + plot_h - box_h - 8.0),
+            (LEFT + 8.0, TOP + 8.0),
+            (LEFT + plot_w - box_w - 8.0, TOP + 8.0),
+            (LEFT + 8.0, TOP + plot_h - box_h - 8.0),
+        ];
+        let covered = |&(x0, y0): &(f64, f64)| {
+            pixels
+                .iter()
+                .flatten()
+                .filter(|(x, y)| *x >= x0 && *x <= x0 + box_w && *y >= y0 && *y <= y0 + box_h)
+                .count()
+        };
+        let (box_x, box_y) = corners
+            .iter()
+            .copied()
+            .min_by_key(|c| covered(c))
+            .unwrap_or(corners[0]);
+        if !self.series.is_empty() {
             let _ = writeln!(
                 svg,
-                r#"<line x1="{legend_x:.1}" y1="{legend_y:.1}" x2="{:.1}" y2="{legend_y:.1}" stroke="{color}" stroke-width="2"{dash}/>
+                r##"<rect x="{box_x:.1}" y="{box_y:.1}" width="{box_w:.1}" height="{box_h:.1}" fill="white" fill-opacity="0.85" stroke="#bbbbbb"/>"##
+            );
+        }
+        for (k, series) in self.series.iter().enumerate() {
+            let dash = if dashed[k] {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            };
+            let legend_y = box_y + 13.0 + 18.0 * k as f64;
+            let legend_x = box_x + 8.0;
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{legend_x:.1}" y1="{legend_y:.1}" x2="{:.1}" y2="{legend_y:.1}" stroke="{}" stroke-width="2"{dash}/>
 <text x="{:.1}" y="{:.1}">{}</text>"#,
                 legend_x + 24.0,
+                colors[k],
                 legend_x + 30.0,
                 legend_y + 4.0,
                 escape(&series.name)
