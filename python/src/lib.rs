@@ -104,18 +104,17 @@ fn count_usize(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<usize> {
 
 /// A finite positive threshold from a Python number.
 fn threshold(obj: &Bound<'_, PyAny>) -> PyResult<Threshold<f64>> {
-    threshold_for("gamma", obj)
+    let value = number("gamma", obj)?;
+    Threshold::new(value).map_err(value_error)
 }
 
-/// A finite positive threshold from the Python argument `field`.
-fn threshold_for(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Threshold<f64>> {
+/// A float from a Python number (not a bool).
+fn number(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
     if obj.is_instance_of::<PyBool>() {
         return Err(invalid(field, "must be a number, got bool"));
     }
-    let value: f64 = obj
-        .extract()
-        .map_err(|_| invalid(field, format!("must be a number, got {}", type_name(obj))))?;
-    Threshold::new(value).map_err(|_| invalid(field, format!("must be finite and > 0, got {value}")))
+    obj.extract()
+        .map_err(|_| invalid(field, format!("must be a number, got {}", type_name(obj))))
 }
 
 /// A validated `(n, d)` matrix, row-major, widened to `f64`.
@@ -246,7 +245,7 @@ fn angles<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let clip = clip
         .filter(|c| !c.is_none())
-        .map(|c| threshold_for("clip", c).map(Threshold::get))
+        .map(|c| number("clip", c))
         .transpose()?;
     let batch_sizes = match batch_sizes.filter(|b| !b.is_none()) {
         None => Vec::new(),
