@@ -96,14 +96,13 @@ pub struct SeriesReport {
 /// is written to its file).
 pub fn run(args: &AnglesArgs, globals: &Globals) -> Result<String> {
     if let Some(path) = &args.plot {
-        globals.check_output(path)?;
+        for output in Figure::outputs(path) {
+            globals.check_output(&output)?;
+        }
     }
     let mut reports = Vec::with_capacity(args.files.len());
     for file in &args.files {
-        let bar = Bar::new(
-            true,
-            "{msg} [{bar:40}] {pos}/{len}, {elapsed} (eta {eta})",
-        );
+        let bar = Bar::new(true, "{msg} [{bar:40}] {pos}/{len}, {elapsed} (eta {eta})");
         let report = analyze_file_with(file, &args.options(), &bar);
         cliptheory::progress::Progress::finish(&bar);
         reports.push(FileReport {
@@ -145,8 +144,7 @@ pub fn run(args: &AnglesArgs, globals: &Globals) -> Result<String> {
 
 /// Pretty JSON and a newline (an error object if serialization fails).
 fn pretty_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-        + "\n"
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }
 
 /// The report as a plain-text table.
@@ -155,9 +153,9 @@ pub fn render_table(file: &str, report: &AnglesReport) -> String {
         "{file}: read n = {} rows × d = {} columns; ‖g‖ = {:.4e}, σ² = {:.4e}, seed {}\n",
         report.n, report.d, report.grad_norm, report.sigma2, report.seed
     );
-    let clipped_header = report
-        .clip
-        .map_or_else(String::new, |gamma| format!(" {:>19}", format!("clipped γ={}", significant(gamma))));
+    let clipped_header = report.clip.map_or_else(String::new, |gamma| {
+        format!(" {:>19}", format!("clipped γ={}", significant(gamma)))
+    });
     out.push_str(&format!(
         "{:>8} {:>6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}{clipped_header}\n",
         "b",
@@ -172,7 +170,8 @@ pub fn render_table(file: &str, report: &AnglesReport) -> String {
         "mean sin²",
         "bound"
     ));
-    let stderr_text = |se: Option<f64>| se.map_or_else(|| "—".to_string(), |se| format!("{se:.2e}"));
+    let stderr_text =
+        |se: Option<f64>| se.map_or_else(|| "—".to_string(), |se| format!("{se:.2e}"));
     for row in &report.rows {
         let clipped = row.mean_cos_clipped.map_or_else(String::new, |mean| {
             format!(
@@ -211,7 +210,10 @@ pub fn render_table(file: &str, report: &AnglesReport) -> String {
 }
 
 /// Error bars `mean ± 1.96·SE` of the sampled rows (exact rows have none).
-fn error_bars(rows: &[AnglesRow], mean: impl Fn(&AnglesRow) -> Option<(f64, Option<f64>)>) -> Vec<(f64, f64, f64)> {
+fn error_bars(
+    rows: &[AnglesRow],
+    mean: impl Fn(&AnglesRow) -> Option<(f64, Option<f64>)>,
+) -> Vec<(f64, f64, f64)> {
     rows.iter()
         .filter(|r| !r.exact)
         .filter_map(|r| {
@@ -284,7 +286,9 @@ pub fn figure(report: &AnglesReport, title: &str, labels: &Labels) -> Figure {
                 .map(|r| (b(r), r.q10_cos, r.q90_cos))
                 .collect(),
         )
-        .with_error_bars(error_bars(&report.rows, |r| Some((r.mean_cos, r.stderr_cos)))),
+        .with_error_bars(error_bars(&report.rows, |r| {
+            Some((r.mean_cos, r.stderr_cos))
+        })),
     );
     if let Some(gamma) = report.clip {
         figure = figure.with_series(
@@ -350,7 +354,9 @@ pub fn series_figure(reports: &[FileReport], title: &str, labels: &Labels) -> Fi
                     .map(|r| (r.b as f64, r.mean_cos))
                     .collect(),
             )
-            .with_error_bars(error_bars(&file.report.rows, |r| Some((r.mean_cos, r.stderr_cos)))),
+            .with_error_bars(error_bars(&file.report.rows, |r| {
+                Some((r.mean_cos, r.stderr_cos))
+            })),
         );
     }
     figure

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use cliptheory::error::Result;
+use cliptheory::error::{Error, Result};
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 450.0;
@@ -500,9 +500,84 @@ impl Figure {
         svg
     }
 
-    /// Writes [`Figure::to_svg`] to `path`.
+    /// The figure as a PNG image `scale` times the SVG's size
+    /// (`640·scale × 450·scale` pixels), rasterised by `resvg` (pure Rust);
+    /// text is set in the system's sans-serif fonts (DejaVu Sans when
+    /// installed; without fonts the text is left out).
+    pub fn to_png(&self, scale: f32) -> Result<Vec<u8>> {
+        use resvg::{tiny_skia, usvg};
+        let failed = |reason: String| Error::InvalidField {
+            field: "plot".into(),
+            reason,
+        };
+        let mut options = usvg::Options::default();
+        let fonts = options.fontdb_mut();
+        fonts.load_system_fonts();
+        let sans = fonts
+            .faces()
+            .flat_map(|face| face.families.iter().map(|(name, _)| name.clone()))
+            .filter(|name| name.contains("Sans") && !name.contains("Mono"))
+            .min_by_key(|name| (name != "DejaVu Sans", name.len()));
+        if let Some(sans) = sans {
+            fonts.set_sans_serif_family(sans);
+        }
+        let tree = usvg::Tree::from_str(&self.to_svg(), &options)
+            .map_err(|e| failed(format!("the SVG does not parse: {e}")))?;
+        let size = tree
+            .size()
+            .to_int_size()
+            .scale_by(scale)
+            .ok_or_else(|| failed(format!("scale {scale} gives an empty image")))?;
+        let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| {
+            failed(format!(
+                "{}×{} pixels cannot be allocated",
+                size.width(),
+                size.height()
+            ))
+        })?;
+        resvg::render(
+            &tree,
+            tiny_skia::Transform::from_scale(scale, scale),
+            &mut pixmap.as_mut(),
+        );
+        pixmap
+            .encode_png()
+            .map_err(|e| failed(format!("PNG encoding failed: {e}")))
+    }
+
+    /// Writes the figure to `path`: SVG, or, when `path` ends in `.png`, a
+    /// PNG at twice the SVG's size and the SVG beside it (same name,
+    /// `.svg`).
     pub fn save(&self, path: &Path) -> Result<()> {
-        cliptheory::files::write_atomically(path, self.to_svg().as_bytes())
+        if is_png(path) {
+            cliptheory::files::write_atomically(
+                &path.with_extension("svg"),
+                self.to_svg().as_bytes(),
+            )?;
+            cliptheory::files::write_atomically(path, &self.to_png(PNG_SCALE)?)
+        } else {
+            cliptheory::files::write_atomically(path, self.to_svg().as_bytes())
+        }
+    }
+}
+
+/// Pixels per SVG unit of a saved PNG.
+pub const PNG_SCALE: f32 = 2.0;
+
+/// Whether `path` asks for a PNG (ends in `.png`, any case).
+pub fn is_png(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+}
+
+impl Figure {
+    /// The files [`Figure::save`] writes for `path`.
+    pub fn outputs(path: &Path) -> Vec<std::path::PathBuf> {
+        if is_png(path) {
+            vec![path.to_path_buf(), path.with_extension("svg")]
+        } else {
+            vec![path.to_path_buf()]
+        }
     }
 }
 
@@ -520,6 +595,76 @@ mod tests {
             .all(|(a, b)| (a - b).abs() < 1e-12));
         assert_eq!(log_ticks(1.0, 1000.0), vec![1.0, 10.0, 100.0, 1000.0]);
         assert_eq!(log_ticks(1.0, 10.0), vec![1.0, 2.0, 5.0, 10.0]);
+    }
+
+    /// The figure a paper would print: its title, axis labels, every
+    /// requested `x` tick, error bars, the legend inside the axes, a `y`
+    /// range from the data; a curve hidden under an earlier one is dashed.
+    #[test]
+    fn svg_carries_labels_ticks_bars_and_inside_legend() {
+        let figure = Figure::new("Checkpoint 3", "batch size b", "mean cos")
+            .log_x()
+            .x_ticks(vec![1.0, 2.0, 4.0, 569.0])
+            .with_series(
+                Series::line(
+                    "mean",
+                    vec![(1.0, 0.2), (2.0, 0.3), (4.0, 0.5), (569.0, 0.9)],
+                )
+                .with_error_bars(vec![(2.0, 0.25, 0.35)]),
+            )
+            .with_series(Series::line(
+                "same",
+                vec![(1.0, 0.2), (2.0, 0.3), (4.0, 0.5), (569.0, 0.9)],
+            ));
+        let svg = figure.to_svg();
+        for text in [
+            "Checkpoint 3",
+            "batch size b",
+            "mean cos",
+            ">1<",
+            ">2<",
+            ">4<",
+            ">569<",
+        ] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        // the whisker of the one error bar
+        assert_eq!(svg.matches("<path d=\"M").count(), 1);
+        // the second series coincides with the first: dashed, no markers
+        assert_eq!(svg.matches("stroke-dasharray").count(), 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 4);
+        // legend box inside the plot area
+        let legend = svg
+            .lines()
+            .find(|l| l.contains("fill-opacity=\"0.85\""))
+            .expect("legend box");
+        let x: f64 = legend
+            .split("x=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(x > LEFT && x < WIDTH - RIGHT, "{legend}");
+        // y range from the data: no tick at −1
+        assert!(!svg.contains(">-1<"));
+    }
+
+    /// `.png`: a valid PNG (signature, IHDR) of twice the SVG's size.
+    #[test]
+    fn png_is_a_png_of_the_requested_size() {
+        let png = Figure::new("t", "x", "y")
+            .with_series(Series::line("s", vec![(1.0, 1.0), (2.0, 3.0)]))
+            .to_png(1.5)
+            .expect("renders");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[12..16], b"IHDR");
+        let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+        let height = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
+        assert_eq!((width, height), (960, 675));
+        assert!(is_png(Path::new("a/b.PNG")) && !is_png(Path::new("b.svg")));
     }
 
     #[test]

@@ -847,7 +847,10 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         // at most f32::MAX or f64::MAX; an f64 sum may also overflow).
         if partial.iter().any(|s| !s.is_finite()) {
             for i in rows.clone() {
-                if let Some(k) = row(i).iter().position(|&x| !Into::<f64>::into(x).is_finite()) {
+                if let Some(k) = row(i)
+                    .iter()
+                    .position(|&x| !Into::<f64>::into(x).is_finite())
+                {
                     return Err(Error::NonFinite {
                         field: matrix.locate(i, k),
                         value: row(i)[k].into(),
@@ -1032,7 +1035,11 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
                     for &i in &members[k * m..(k + 1) * m] {
                         add_row(&mut member_sum, row(i as usize));
                         if clipping {
-                            add_scaled_row(&mut member_clipped, row(i as usize), factors[i as usize]);
+                            add_scaled_row(
+                                &mut member_clipped,
+                                row(i as usize),
+                                factors[i as usize],
+                            );
                         }
                     }
                     (
@@ -1119,10 +1126,7 @@ fn summarize(
             } else {
                 stderr_of_mean(&replicate_means(values, permutations))
             };
-            (
-                Some(compensated_mean(values.iter().copied())),
-                Some(stderr),
-            )
+            (Some(compensated_mean(values.iter().copied())), Some(stderr))
         }
         _ => (None, None),
     };
@@ -1230,10 +1234,9 @@ fn summary(rows: &[AnglesRow], falls: &[Fall]) -> String {
         .iter()
         .filter(|f| f.significant)
         .map(|f| match f.stderr {
-            Some(se) if se > 0.0 => format!(
-                "b = {}→{} by {:.3} (± {:.2})",
-                f.from_b, f.to_b, f.drop, se
-            ),
+            Some(se) if se > 0.0 => {
+                format!("b = {}→{} by {:.3} (± {:.2})", f.from_b, f.to_b, f.drop, se)
+            }
             _ => format!("b = {}→{} by {:.3} (exact)", f.from_b, f.to_b, f.drop),
         })
         .collect();

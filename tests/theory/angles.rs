@@ -206,7 +206,13 @@ fn batch_4_dump_is_not_monotone() {
         .collect();
     assert_eq!(falls, [(1, 2, true), (2, 3, true)]);
     assert!(report.falls.iter().all(|f| f.stderr == Some(0.0)));
-    assert!(report.summary.starts_with("dips: falls b = 1→2 by 0.500 (exact)"), "{}", report.summary);
+    assert!(
+        report
+            .summary
+            .starts_with("dips: falls b = 1→2 by 0.500 (exact)"),
+        "{}",
+        report.summary
+    );
 }
 
 /// Big-endian data reads to the same numbers.
@@ -385,8 +391,12 @@ fn stderr_calibration(
                 .collect();
             let k = rows.len() as f64;
             let mean = rows.iter().map(|r| r.mean_cos).sum::<f64>() / k;
-            let spread =
-                (rows.iter().map(|r| (r.mean_cos - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
+            let spread = (rows
+                .iter()
+                .map(|r| (r.mean_cos - mean).powi(2))
+                .sum::<f64>()
+                / (k - 1.0))
+                .sqrt();
             let reported = rows.iter().map(|r| stderr(r)).sum::<f64>() / k;
             (b, reported / spread)
         })
@@ -433,7 +443,9 @@ fn standard_errors_match_the_spread_over_seeds() {
     });
     println!("naive s/√K / spread: {naive:?}");
     assert!(
-        naive.iter().any(|&(_, ratio)| !(0.7..=1.4).contains(&ratio)),
+        naive
+            .iter()
+            .any(|&(_, ratio)| !(0.7..=1.4).contains(&ratio)),
         "{naive:?}"
     );
 }
@@ -507,7 +519,10 @@ fn clipped_angles_match_brute_force() {
         },
     )
     .expect("analyzes");
-    assert!(sampled.rows[0].stderr_cos_clipped.flatten().is_some_and(|se| se > 0.0));
+    assert!(sampled.rows[0]
+        .stderr_cos_clipped
+        .flatten()
+        .is_some_and(|se| se > 0.0));
     for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
         assert!(
             matches!(
