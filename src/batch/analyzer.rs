@@ -525,6 +525,8 @@ fn lane_sum(lanes: [f64; LANES]) -> f64 {
 /// `[Σ_k t(k)_j]_j` over `k < len`, term `k` added into lane `k mod LANES`
 /// and the lanes added in a fixed order: independent chains the compiler
 /// keeps in registers, and the same rounding whatever the caller.
+// Lane `l` is an index into two arrays at once, unrolled by the compiler.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn lane_sums<const J: usize>(len: usize, term: impl Fn(usize) -> [f64; J]) -> [f64; J] {
     let mut acc = [[0.0f64; LANES]; J];
@@ -767,6 +769,7 @@ fn add_row<E: Copy + Into<f64>>(target: &mut [f64], row: &[E]) {
 }
 
 /// `max_k |row_k|` (NaN entries are skipped: pass 1 reports them).
+#[allow(clippy::needless_range_loop)]
 #[inline]
 fn largest_entry<E: Copy + Into<f64>>(row: &[E]) -> f64 {
     let mut lanes = [0.0f64; LANES];
@@ -1161,7 +1164,7 @@ fn summarize(
 /// The means of `replicates` consecutive equal groups of `values` (empty
 /// when they do not split evenly).
 pub fn replicate_means(values: &[f64], replicates: usize) -> Vec<f64> {
-    if replicates == 0 || values.is_empty() || values.len() % replicates != 0 {
+    if replicates == 0 || values.is_empty() || !values.len().is_multiple_of(replicates) {
         return Vec::new();
     }
     values

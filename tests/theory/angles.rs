@@ -275,9 +275,9 @@ fn malformed_dumps_get_typed_errors() {
 #[test]
 fn bad_options_and_zero_mean_are_refused() {
     let values = [1.0, 2.0, -1.0, -2.0];
-    let mut rows = RowsInMemory::new(2, 2, &values).expect("valid");
+    let rows = RowsInMemory::new(2, 2, &values).expect("valid");
     assert!(matches!(
-        analyze(&mut rows, &options(10, 1)),
+        analyze(&rows, &options(10, 1)),
         Err(Error::InvalidField { field, .. }) if field == "gradients"
     ));
     let values = [1.0, 2.0, 3.0, 4.0];
@@ -299,9 +299,9 @@ fn bad_options_and_zero_mean_are_refused() {
             ..options(10, 1)
         },
     ] {
-        let mut rows = RowsInMemory::new(2, 2, &values).expect("valid");
+        let rows = RowsInMemory::new(2, 2, &values).expect("valid");
         assert!(
-            matches!(analyze(&mut rows, &bad), Err(Error::InvalidField { .. })),
+            matches!(analyze(&rows, &bad), Err(Error::InvalidField { .. })),
             "{bad:?}"
         );
     }
@@ -314,9 +314,9 @@ fn bad_options_and_zero_mean_are_refused() {
         Err(Error::Empty { .. })
     ));
     let huge = [1e300, 0.0, -1e300, 1.0, 1e300, 0.0];
-    let mut rows = RowsInMemory::new(3, 2, &huge).expect("finite");
+    let rows = RowsInMemory::new(3, 2, &huge).expect("finite");
     assert!(matches!(
-        analyze(&mut rows, &options(10, 1)),
+        analyze(&rows, &options(10, 1)),
         Err(Error::InvalidField { reason, .. }) if reason.contains("overflows")
     ));
 }
@@ -344,7 +344,7 @@ fn written_dumps_read_back() {
         assert_eq!(back, rounded);
         let from_file = analyze_file(&path, &options(50, 3)).expect("analyzes");
         let from_memory: AnglesReport = analyze(
-            &mut RowsInMemory::new(20, 3, &rounded).expect("valid"),
+            &RowsInMemory::new(20, 3, &rounded).expect("valid"),
             &options(50, 3),
         )
         .expect("analyzes");
