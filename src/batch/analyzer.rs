@@ -8,9 +8,10 @@
 //! but one), `b = 2` and `b = n − 2` when `C(n, 2) ≤`
 //! [`MAX_EXACT_BATCHES`], and whenever `C(n, b) ≤ samples`.
 //!
-//! Otherwise it samples `R = min(passes, samples)` independent seeded random
-//! permutations (the *replicates*); each is cut into `k = min(⌊n/m⌋,
-//! ⌊samples/R⌋)` disjoint member sets of size `m = min(b, n − b)`, and a
+//! Otherwise it samples from `R = min(passes, samples)` independent seeded
+//! random permutations (the *replicates*, shared by all sampled sizes);
+//! each is cut into `k = min(⌊n/m⌋, ⌊samples/R⌋)` consecutive disjoint
+//! member sets of size `m = min(b, n − b)`, and a
 //! batch is either the member set (`b ≤ n/2`) or its complement (`g_B = g
 //! + ((n − b)/b)(g − g_C)`), so a batch costs `m · d` additions and a size
 //! at most `passes · n · d`. Every batch is uniform over the `b`-subsets,
@@ -22,9 +23,11 @@
 //! The data are viewed in place ([`GradientMatrix`]: a memory-mapped `.npy`
 //! file in its stored precision, or rows in memory) and read in two passes
 //! over fixed row ranges, in parallel with the `parallel` feature: pass 1
-//! computes `g`; pass 2 computes `σ²` and the per-row angles (`b = 1`, `b =
-//! n − 1`); then every sampled or enumerated batch sums its rows (in
-//! increasing row order) and takes its angle. Every sum has a fixed order
+//! computes `g` (and, with `clip`, the row norms and `Σ clip_γ(g_i)`); pass
+//! 2 computes `σ²` and the per-row angles (`b = 1`, `b = n − 1`); then each
+//! permutation is walked once, every row it visits being added into the
+//! open batch of each sampled size, and every enumerated batch sums its
+//! rows in increasing row order. Every sum has a fixed order
 //! that does not depend on the number of threads, so a seed gives the same
 //! numbers on any machine with IEEE doubles.
 
@@ -624,6 +627,7 @@ fn row_result<E: Copy + Into<f64>>(
     row: &[E],
     mean: &[f64],
     unit: &[f64],
+    grad_norm: f64,
     n: usize,
     single: bool,
     all_but_one: bool,
@@ -643,7 +647,18 @@ fn row_result<E: Copy + Into<f64>>(
         let deviation = &vector - &mean;
         (vector, mean, deviation, DVector::from_column_slice(unit))
     };
+    // ‖P⊥(g_i − g)‖², shared by b = 1 and b = n − 1 (whose deviation is
+    // a multiple of g_i − g).
+    let orthogonal_deviation = std::cell::OnceCell::new();
+    let orthogonal_delta = || *orthogonal_deviation.get_or_init(|| orthogonal_squared(delta, du, unit));
     let single = single.then(|| {
+        if safe_squares(xx) && safe_squares(dd) && xx > 0.0 && dd.sqrt() < xx.sqrt() {
+            let batch_norm = xx.sqrt();
+            return Angle {
+                cos: (xu / batch_norm).clamp(-1.0, 1.0),
+                sin: (orthogonal_delta().sqrt() / batch_norm).min(1.0),
+            };
+        }
         angle_from_moments(xx, xu, dd, du, x, delta, unit).unwrap_or_else(|| {
             let (vector, _, deviation, unit) = slow();
             batch_angle(&vector, &deviation, &unit)
@@ -652,12 +667,24 @@ fn row_result<E: Copy + Into<f64>>(
     let all_but_one = all_but_one.then(|| {
         // B = all rows but i: g_B − g = −(g_i − g)/(n − 1).
         let scale = -1.0 / (n - 1) as f64;
+        // ‖g_B‖² = ‖g‖² + 2s‖g‖⟨δ, u⟩ + s²‖δ‖² and ⟨g_B, u⟩ = ‖g‖ + s⟨δ, u⟩
+        // (s = −1/(n − 1)): no loop, unless g_B is much shorter than g
+        // (then the sum cancels and the loop below computes it).
+        let g2 = grad_norm * grad_norm;
+        let bm2 = g2 + 2.0 * scale * grad_norm * du + scale * scale * dd;
+        let dev2 = dd * scale * scale;
+        if safe_squares(dd) && safe_squares(g2) && bm2 >= 0.25 * g2 && dev2 < bm2 {
+            let batch_norm = bm2.sqrt();
+            return Angle {
+                cos: ((grad_norm + scale * du) / batch_norm).clamp(-1.0, 1.0),
+                sin: (scale.abs() * orthogonal_delta().sqrt() / batch_norm).min(1.0),
+            };
+        }
         let batch_mean = |k: usize| mean[k] + delta(k) * scale;
         let [bm2, bmu] = lane_sums(d, |k| {
             let v = batch_mean(k);
             [v * v, v * unit[k]]
         });
-        let dev2 = dd * scale * scale;
         let devu = du * scale;
         angle_from_moments(bm2, bmu, dev2, devu, batch_mean, |k| delta(k) * scale, unit)
             .unwrap_or_else(|| {
@@ -907,7 +934,7 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         bar.start("pass 2/2: rows", n as u64);
     }
     let per_row = map_indexed(n, |i| {
-        let mut result = row_result(row(i), &mean, &unit, n, single, all_but_one);
+        let mut result = row_result(row(i), &mean, &unit, grad_norm, n, single, all_but_one);
         if gamma.is_some() && all_but_one {
             // Σ_{j≠i} clip(g_j) = S_c − clip(g_i); the scale 1/(n − 1)
             // does not change the cosine.
