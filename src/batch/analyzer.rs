@@ -650,7 +650,8 @@ fn row_result<E: Copy + Into<f64>>(
     // ‖P⊥(g_i − g)‖², shared by b = 1 and b = n − 1 (whose deviation is
     // a multiple of g_i − g).
     let orthogonal_deviation = std::cell::OnceCell::new();
-    let orthogonal_delta = || *orthogonal_deviation.get_or_init(|| orthogonal_squared(delta, du, unit));
+    let orthogonal_delta =
+        || *orthogonal_deviation.get_or_init(|| orthogonal_squared(delta, du, unit));
     let single = single.then(|| {
         if safe_squares(xx) && safe_squares(dd) && xx > 0.0 && dd.sqrt() < xx.sqrt() {
             let batch_norm = xx.sqrt();
@@ -795,21 +796,28 @@ fn add_row<E: Copy + Into<f64>>(target: &mut [f64], row: &[E]) {
     }
 }
 
-/// `max_k |row_k|` (NaN entries are skipped: pass 1 reports them).
+/// `sum += row` (widened to `f64`) and `max_k |row_k|` in one loop (NaN
+/// entries are skipped by the maximum: pass 1 reports them).
 #[allow(clippy::needless_range_loop)]
 #[inline]
-fn largest_entry<E: Copy + Into<f64>>(row: &[E]) -> f64 {
+fn add_row_and_largest<E: Copy + Into<f64>>(sum: &mut [f64], row: &[E]) -> f64 {
     let mut lanes = [0.0f64; LANES];
-    let chunks = row.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
+    let full = row.len() / LANES * LANES;
+    for (s, x) in sum[..full]
+        .chunks_exact_mut(LANES)
+        .zip(row[..full].chunks_exact(LANES))
+    {
         for l in 0..LANES {
-            let a = Into::<f64>::into(chunk[l]).abs();
+            let v: f64 = x[l].into();
+            s[l] += v;
+            let a = v.abs();
             lanes[l] = if a > lanes[l] { a } else { lanes[l] };
         }
     }
-    for &x in rest {
-        lanes[0] = lanes[0].max(Into::<f64>::into(x).abs());
+    for (s, &x) in sum[full..].iter_mut().zip(&row[full..]) {
+        let v: f64 = x.into();
+        *s += v;
+        lanes[0] = lanes[0].max(v.abs());
     }
     lanes.into_iter().fold(0.0, f64::max)
 }
@@ -855,8 +863,7 @@ fn analyze_view<E: Copy + Into<f64> + Send + Sync>(
         let mut factors = Vec::new();
         let mut largest = 0.0f64;
         for i in rows.clone() {
-            add_row(&mut sum, row(i));
-            largest = largest.max(largest_entry(row(i)));
+            largest = largest.max(add_row_and_largest(&mut sum, row(i)));
             if let Some(gamma) = gamma {
                 let factor = clip_factor(row_norm(row(i)), gamma);
                 add_scaled_row(&mut clipped_sum, row(i), factor);
