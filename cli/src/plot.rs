@@ -256,7 +256,6 @@ impl Figure {
     pub fn to_svg(&self) -> String {
         let ((x_lo, x_hi), (y_lo, y_hi)) = self.ranges();
         let plot_w = WIDTH - LEFT - RIGHT;
-        let plot_h = HEIGHT - TOP - BOTTOM;
         let log_x = self.log_x;
         let px = |x: f64| {
             let t = if log_x {
@@ -266,6 +265,47 @@ impl Figure {
             };
             LEFT + t * plot_w
         };
+        let x_ticks: Vec<f64> = match &self.x_ticks {
+            Some(ticks) => ticks
+                .iter()
+                .copied()
+                .filter(|&t| self.usable_x(t) && t >= x_lo && t <= x_hi)
+                .collect(),
+            None if log_x => log_ticks(x_lo, x_hi),
+            None => linear_ticks(x_lo, x_hi),
+        };
+        // Ticks closer than a line of text (e.g. b = n − 1 and n on a log
+        // axis) share one label, "568, 569", at the last of them; labels
+        // closer than their width are turned to stay readable.
+        let mut groups: Vec<Vec<f64>> = Vec::new();
+        for &t in &x_ticks {
+            match groups.last_mut() {
+                Some(group) if (px(t) - px(group[group.len() - 1])).abs() < 12.0 => group.push(t),
+                _ => groups.push(vec![t]),
+            }
+        }
+        let labels: Vec<(f64, String)> = groups
+            .iter()
+            .map(|group| {
+                let text: Vec<String> = group.iter().map(|&t| format_tick(t)).collect();
+                (px(group[group.len() - 1]), text.join(", "))
+            })
+            .collect();
+        let crowded = labels
+            .windows(2)
+            .any(|w| (w[1].0 - w[0].0).abs() < 7.0 * w[1].1.chars().count() as f64 + 6.0);
+        // Turned labels take room below the axis.
+        let longest = labels
+            .iter()
+            .map(|(_, t)| t.chars().count())
+            .max()
+            .unwrap_or(0);
+        let bottom = if crowded {
+            BOTTOM.max(44.0 + 5.2 * longest as f64)
+        } else {
+            BOTTOM
+        };
+        let plot_h = HEIGHT - TOP - bottom;
         let py = |y: f64| TOP + (1.0 - (y - y_lo) / (y_hi - y_lo)) * plot_h;
         let mut svg = String::new();
         let _ = writeln!(
@@ -283,38 +323,27 @@ impl Figure {
             escape(&self.title)
         );
         // Grid and ticks.
-        let x_ticks: Vec<f64> = match &self.x_ticks {
-            Some(ticks) => ticks
-                .iter()
-                .copied()
-                .filter(|&t| self.usable_x(t) && t >= x_lo && t <= x_hi)
-                .collect(),
-            None if log_x => log_ticks(x_lo, x_hi),
-            None => linear_ticks(x_lo, x_hi),
-        };
-        // Labels closer than their width are turned to stay readable.
-        let crowded = x_ticks
-            .windows(2)
-            .any(|w| (px(w[1]) - px(w[0])).abs() < 7.0 * format_tick(w[1]).len() as f64 + 6.0);
         for &t in &x_ticks {
             let x = px(t);
-            let label_y = TOP + plot_h + 16.0;
-            let label = if crowded {
-                format!(
-                    "<text x=\"{x:.1}\" y=\"{label_y:.1}\" text-anchor=\"end\" transform=\"rotate(-50 {x:.1} {label_y:.1})\">{}</text>",
-                    format_tick(t)
-                )
-            } else {
-                format!(
-                    "<text x=\"{x:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\">{}</text>",
-                    format_tick(t)
-                )
-            };
             let _ = writeln!(
                 svg,
-                "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#e0e0e0\"/>\n{label}",
+                "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#e0e0e0\"/>",
                 TOP + plot_h,
             );
+        }
+        for (x, text) in &labels {
+            let label_y = TOP + plot_h + 16.0;
+            let _ = if crowded {
+                writeln!(
+                    svg,
+                    "<text x=\"{x:.1}\" y=\"{label_y:.1}\" text-anchor=\"end\" transform=\"rotate(-50 {x:.1} {label_y:.1})\">{text}</text>"
+                )
+            } else {
+                writeln!(
+                    svg,
+                    "<text x=\"{x:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\">{text}</text>"
+                )
+            };
         }
         for t in linear_ticks(y_lo, y_hi) {
             let y = py(t);
@@ -604,7 +633,7 @@ mod tests {
     fn svg_carries_labels_ticks_bars_and_inside_legend() {
         let figure = Figure::new("Checkpoint 3", "batch size b", "mean cos")
             .log_x()
-            .x_ticks(vec![1.0, 2.0, 4.0, 569.0])
+            .x_ticks(vec![1.0, 2.0, 4.0, 568.0, 569.0])
             .with_series(
                 Series::line(
                     "mean",
@@ -624,7 +653,7 @@ mod tests {
             ">1<",
             ">2<",
             ">4<",
-            ">569<",
+            ">568, 569<",
         ] {
             assert!(svg.contains(text), "missing {text}");
         }
