@@ -143,6 +143,12 @@ pub enum NpyErrorKind {
         /// Columns.
         cols: usize,
     },
+    /// An `.npz` archive that cannot be read as a zip file of arrays.
+    #[error("not a readable .npz archive: {reason}")]
+    BadArchive {
+        /// What is wrong.
+        reason: String,
+    },
     /// Reading failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -494,9 +500,22 @@ impl NpyMatrix {
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes)
                 .map_err(|e| fail(NpyErrorKind::Io(e)))?;
-            let header = read_header(&mut &bytes[..], bytes.len() as u64).map_err(fail)?;
-            (header, Storage::Bytes(bytes))
+            return Self::from_bytes(path, bytes);
         };
+        Ok(Self::with_storage(path, header, storage))
+    }
+
+    /// A `.npy` image already in memory (an `.npz` member, a pipe's
+    /// bytes), named `path` in errors.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> std::result::Result<Self, NpyError> {
+        let header = read_header(&mut &bytes[..], bytes.len() as u64).map_err(|kind| NpyError {
+            path: path.to_path_buf(),
+            kind,
+        })?;
+        Ok(Self::with_storage(path, header, Storage::Bytes(bytes)))
+    }
+
+    fn with_storage(path: &Path, header: NpyHeader, storage: Storage) -> Self {
         let mut matrix = Self {
             path: path.to_path_buf(),
             header,
@@ -505,7 +524,52 @@ impl NpyMatrix {
         if matrix.native_view().is_none() {
             matrix.storage = matrix.converted();
         }
-        Ok(matrix)
+        matrix
+    }
+
+    /// The matrices in `path`: the one array of a `.npy` file, or every
+    /// array of an `.npz` archive (`numpy.savez`, stored or deflated), in
+    /// archive order, each named `FILE.npz:NAME` (the member's name without
+    /// `.npy`). Any other extension is read as `.npy`.
+    pub fn open_all(path: &Path) -> std::result::Result<Vec<Self>, NpyError> {
+        let is_npz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+        if !is_npz {
+            return Self::open(path).map(|m| vec![m]);
+        }
+        let fail = |kind| NpyError {
+            path: path.to_path_buf(),
+            kind,
+        };
+        let archive_error = |e: zip::result::ZipError| {
+            fail(NpyErrorKind::BadArchive {
+                reason: e.to_string(),
+            })
+        };
+        let file = File::open(path).map_err(|e| fail(NpyErrorKind::Io(e)))?;
+        let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(archive_error)?;
+        let mut matrices = Vec::with_capacity(archive.len());
+        for index in 0..archive.len() {
+            let mut member = archive.by_index(index).map_err(archive_error)?;
+            let name = member.name().to_string();
+            let label = format!(
+                "{}:{}",
+                path.display(),
+                name.strip_suffix(".npy").unwrap_or(&name)
+            );
+            let mut bytes = Vec::with_capacity(member.size() as usize);
+            member
+                .read_to_end(&mut bytes)
+                .map_err(|e| fail(NpyErrorKind::Io(e)))?;
+            matrices.push(Self::from_bytes(Path::new(&label), bytes)?);
+        }
+        if matrices.is_empty() {
+            return Err(fail(NpyErrorKind::BadArchive {
+                reason: "the archive holds no arrays".into(),
+            }));
+        }
+        Ok(matrices)
     }
 
     /// The header.

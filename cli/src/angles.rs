@@ -6,10 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use cliptheory::batch::analyzer::{
-    analyze_file_with, AnglesOptions, AnglesReport, AnglesRow, DEFAULT_ANGLES_SEED, DEFAULT_PASSES,
+    analyze_with, AnglesOptions, AnglesReport, AnglesRow, DEFAULT_ANGLES_SEED, DEFAULT_PASSES,
     DEFAULT_SAMPLES,
 };
 use cliptheory::error::Result;
+use cliptheory::npy::NpyMatrix;
 
 use crate::output::Globals;
 use crate::plot::{Figure, Series};
@@ -18,7 +19,7 @@ use crate::progress::Bar;
 /// Arguments of `cliptheory angles`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct AnglesArgs {
-    /// Per-example gradient dumps: `.npy`, shape (n, d), float32 or float64, C order; several files (checkpoints) are analysed in turn; `/dev/stdin` works.
+    /// Per-example gradient dumps: `.npy`, shape (n, d), float32 or float64, C order; several files (checkpoints) are analysed in turn, as is every array of an `.npz`; `/dev/stdin` works.
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// Batch sizes, comma-separated [default: every b for n ≤ 16; else 1, 2, 4, … below n, and n].
@@ -102,13 +103,16 @@ pub fn run(args: &AnglesArgs, globals: &Globals) -> Result<String> {
     }
     let mut reports = Vec::with_capacity(args.files.len());
     for file in &args.files {
-        let bar = Bar::new(true, "{msg} [{bar:40}] {pos}/{len}, {elapsed} (eta {eta})");
-        let report = analyze_file_with(file, &args.options(), &bar);
-        cliptheory::progress::Progress::finish(&bar);
-        reports.push(FileReport {
-            file: file.display().to_string(),
-            report: report?,
-        });
+        // An .npz archive is one checkpoint per array.
+        for matrix in NpyMatrix::open_all(file)? {
+            let bar = Bar::new(true, "{msg} [{bar:40}] {pos}/{len}, {elapsed} (eta {eta})");
+            let report = analyze_with(&matrix, &args.options(), &bar);
+            cliptheory::progress::Progress::finish(&bar);
+            reports.push(FileReport {
+                file: matrix.path().display().to_string(),
+                report: report?,
+            });
+        }
     }
     if let Some(path) = &args.plot {
         let figure = if let [single] = &reports[..] {

@@ -533,3 +533,41 @@ fn clipped_angles_match_brute_force() {
         );
     }
 }
+
+/// `.npz` archives written by `numpy.savez` (stored) and
+/// `numpy.savez_compressed` (deflated): one matrix per array, named
+/// `FILE.npz:NAME`, each analysed as its `.npy` twin is; a file that is not
+/// a zip archive gets a typed error.
+#[test]
+fn npz_archives_hold_one_checkpoint_per_array() {
+    use cliptheory::npy::NpyMatrix;
+    for archive in ["batch_checkpoints.npz", "batch_checkpoints_compressed.npz"] {
+        let matrices = NpyMatrix::open_all(&fixture(archive)).expect("reads");
+        let names: Vec<String> = matrices
+            .iter()
+            .map(|m| m.path().file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [format!("{archive}:step0"), format!("{archive}:step10")]
+        );
+        for (matrix, twin) in matrices
+            .iter()
+            .zip(["batch_small_f64.npy", "batch_small_f32.npy"])
+        {
+            let from_archive = analyze(matrix, &options(40, 2)).expect("analyzes");
+            let from_file = analyze_file(&fixture(twin), &options(40, 2)).expect("analyzes");
+            assert_eq!(from_archive, from_file, "{archive} vs {twin}");
+        }
+    }
+    let single = NpyMatrix::open_all(&fixture("batch_small_f64.npy")).expect("reads");
+    assert_eq!(single.len(), 1);
+    let not_zip =
+        std::env::temp_dir().join(format!("cliptheory-not-zip-{}.npz", std::process::id()));
+    std::fs::write(&not_zip, b"not a zip archive").expect("temp file");
+    assert!(matches!(
+        NpyMatrix::open_all(&not_zip).expect_err("not a zip").kind,
+        NpyErrorKind::BadArchive { .. }
+    ));
+    std::fs::remove_file(&not_zip).ok();
+}
