@@ -2,15 +2,25 @@
 //! dumps `cliptheory angles` reads (`shape (n, d)`, row `i` = `∇f_i`).
 //!
 //! Reads format versions 1.0, 2.0 and 3.0, dtypes `float32` and `float64` in
-//! either byte order, C order only. [`NpyMatrixReader::open`] checks the
-//! header and the file size (a truncated file is refused before any data is
-//! read); [`NpyMatrixReader::for_each_chunk`] then streams the rows in
-//! bounded chunks, widened to `f64`, refusing NaN and `±∞` with their
-//! position. [`write_matrix`] writes the same format (tests, model dumps).
+//! either byte order, C order only. Two readers share the header checks (a
+//! truncated file is refused before any data is read):
+//!
+//! - [`NpyMatrix::open`] memory-maps a regular file and views its data in
+//!   place as `&[f32]` or `&[f64]` ([`MatrixView`]): no copy and no widening
+//!   of the whole matrix; the kernel pages a dump larger than memory in and
+//!   out. A non-regular file (`/dev/stdin`, a pipe) has no length to check
+//!   against: it is read to its end into memory first. Big-endian data (or
+//!   data not aligned for its type) is converted into memory once.
+//! - [`NpyMatrixReader::for_each_chunk`] streams the rows in bounded chunks,
+//!   widened to `f64`, refusing NaN and `±∞` with their position.
+//!
+//! [`write_matrix`] writes the same format (tests, model dumps).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
 
 use crate::error::{Error, Result};
 
@@ -132,6 +142,12 @@ pub enum NpyErrorKind {
         rows: usize,
         /// Columns.
         cols: usize,
+    },
+    /// An `.npz` archive that cannot be read as a zip file of arrays.
+    #[error("not a readable .npz archive: {reason}")]
+    BadArchive {
+        /// What is wrong.
+        reason: String,
     },
     /// Reading failed.
     #[error("{0}")]
@@ -405,6 +421,239 @@ impl NpyMatrixReader {
             Ok(())
         })?;
         Ok(all)
+    }
+}
+
+/// The data of a 2-D float array, row-major, in its stored precision.
+#[derive(Clone, Copy, Debug)]
+pub enum MatrixView<'a> {
+    /// `float32` entries.
+    F32(&'a [f32]),
+    /// `float64` entries.
+    F64(&'a [f64]),
+}
+
+impl MatrixView<'_> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        match self {
+            MatrixView::F32(v) => v.len(),
+            MatrixView::F64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entry `k` widened to `f64` (exact).
+    pub fn get(&self, k: usize) -> f64 {
+        match self {
+            MatrixView::F32(v) => f64::from(v[k]),
+            MatrixView::F64(v) => v[k],
+        }
+    }
+}
+
+/// Where the data of an [`NpyMatrix`] lives.
+#[derive(Debug)]
+enum Storage {
+    /// The mapped file; the data starts at the header's `data_offset`.
+    Mapped(Mmap),
+    /// The file's bytes read into memory (non-regular files).
+    Bytes(Vec<u8>),
+    /// Converted to native order (big-endian or misaligned data).
+    F32(Vec<f32>),
+    /// Converted to native order (big-endian or misaligned data).
+    F64(Vec<f64>),
+}
+
+/// A validated `.npy` matrix, memory-mapped (regular files) or read into
+/// memory (pipes, `/dev/stdin`), viewed in place in its stored precision.
+#[derive(Debug)]
+pub struct NpyMatrix {
+    path: PathBuf,
+    header: NpyHeader,
+    storage: Storage,
+}
+
+impl NpyMatrix {
+    /// Opens `path`, checks its header and size, and maps (or reads) it.
+    pub fn open(path: &Path) -> std::result::Result<Self, NpyError> {
+        let fail = |kind| NpyError {
+            path: path.to_path_buf(),
+            kind,
+        };
+        let mut file = File::open(path).map_err(|e| fail(NpyErrorKind::Io(e)))?;
+        let metadata = file.metadata().map_err(|e| fail(NpyErrorKind::Io(e)))?;
+        let (header, storage) = if metadata.is_file() {
+            let header = read_header(&mut BufReader::new(&file), metadata.len()).map_err(fail)?;
+            // SAFETY: the map is read-only and private to this process; if
+            // another process truncates the file while it is mapped, reads
+            // past the new end fault (SIGBUS) — the documented risk of
+            // memory-mapping, taken for in-place reading of large dumps.
+            let map = unsafe { Mmap::map(&file) }.map_err(|e| fail(NpyErrorKind::Io(e)))?;
+            (header, Storage::Mapped(map))
+        } else {
+            // A pipe or character device: its length is unknown until read.
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)
+                .map_err(|e| fail(NpyErrorKind::Io(e)))?;
+            return Self::from_bytes(path, bytes);
+        };
+        Ok(Self::with_storage(path, header, storage))
+    }
+
+    /// A `.npy` image already in memory (an `.npz` member, a pipe's
+    /// bytes), named `path` in errors.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> std::result::Result<Self, NpyError> {
+        let header = read_header(&mut &bytes[..], bytes.len() as u64).map_err(|kind| NpyError {
+            path: path.to_path_buf(),
+            kind,
+        })?;
+        Ok(Self::with_storage(path, header, Storage::Bytes(bytes)))
+    }
+
+    fn with_storage(path: &Path, header: NpyHeader, storage: Storage) -> Self {
+        let mut matrix = Self {
+            path: path.to_path_buf(),
+            header,
+            storage,
+        };
+        if matrix.native_view().is_none() {
+            matrix.storage = matrix.converted();
+        }
+        matrix
+    }
+
+    /// The matrices in `path`: the one array of a `.npy` file, or every
+    /// array of an `.npz` archive (`numpy.savez`, stored or deflated), in
+    /// archive order, each named `FILE.npz:NAME` (the member's name without
+    /// `.npy`). Any other extension is read as `.npy`.
+    pub fn open_all(path: &Path) -> std::result::Result<Vec<Self>, NpyError> {
+        let is_npz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+        if !is_npz {
+            return Self::open(path).map(|m| vec![m]);
+        }
+        let fail = |kind| NpyError {
+            path: path.to_path_buf(),
+            kind,
+        };
+        let archive_error = |e: zip::result::ZipError| {
+            fail(NpyErrorKind::BadArchive {
+                reason: e.to_string(),
+            })
+        };
+        let file = File::open(path).map_err(|e| fail(NpyErrorKind::Io(e)))?;
+        let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(archive_error)?;
+        let mut matrices = Vec::with_capacity(archive.len());
+        for index in 0..archive.len() {
+            let mut member = archive.by_index(index).map_err(archive_error)?;
+            let name = member.name().to_string();
+            let label = format!(
+                "{}:{}",
+                path.display(),
+                name.strip_suffix(".npy").unwrap_or(&name)
+            );
+            let mut bytes = Vec::with_capacity(member.size() as usize);
+            member
+                .read_to_end(&mut bytes)
+                .map_err(|e| fail(NpyErrorKind::Io(e)))?;
+            matrices.push(Self::from_bytes(Path::new(&label), bytes)?);
+        }
+        if matrices.is_empty() {
+            return Err(fail(NpyErrorKind::BadArchive {
+                reason: "the archive holds no arrays".into(),
+            }));
+        }
+        Ok(matrices)
+    }
+
+    /// The header.
+    pub fn header(&self) -> &NpyHeader {
+        &self.header
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.header.rows, self.header.cols)
+    }
+
+    /// The data bytes of a mapped or read file.
+    fn data_bytes(&self) -> Option<&[u8]> {
+        let bytes: &[u8] = match &self.storage {
+            Storage::Mapped(map) => map,
+            Storage::Bytes(bytes) => bytes,
+            _ => return None,
+        };
+        let start = self.header.data_offset as usize;
+        let len = self.header.data_bytes()? as usize;
+        bytes.get(start..start + len)
+    }
+
+    /// The data viewed in place, when stored in native order and aligned.
+    fn native_view(&self) -> Option<MatrixView<'_>> {
+        match &self.storage {
+            Storage::F32(v) => return Some(MatrixView::F32(v)),
+            Storage::F64(v) => return Some(MatrixView::F64(v)),
+            _ => {}
+        }
+        if self.header.big_endian != cfg!(target_endian = "big") {
+            return None;
+        }
+        let bytes = self.data_bytes()?;
+        match self.header.dtype {
+            Dtype::F32 => bytemuck::try_cast_slice(bytes).ok().map(MatrixView::F32),
+            Dtype::F64 => bytemuck::try_cast_slice(bytes).ok().map(MatrixView::F64),
+        }
+    }
+
+    /// The data decoded into native-order vectors (one copy).
+    fn converted(&self) -> Storage {
+        let bytes = self.data_bytes().unwrap_or(&[]);
+        let big = self.header.big_endian;
+        match self.header.dtype {
+            Dtype::F32 => Storage::F32(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| {
+                        let raw = [c[0], c[1], c[2], c[3]];
+                        if big {
+                            f32::from_be_bytes(raw)
+                        } else {
+                            f32::from_le_bytes(raw)
+                        }
+                    })
+                    .collect(),
+            ),
+            Dtype::F64 => Storage::F64(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| {
+                        let raw = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
+                        if big {
+                            f64::from_be_bytes(raw)
+                        } else {
+                            f64::from_le_bytes(raw)
+                        }
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The matrix, row-major, in its stored precision.
+    pub fn view(&self) -> MatrixView<'_> {
+        // `open` converted the storage whenever the in-place view fails.
+        self.native_view().unwrap_or(MatrixView::F64(&[]))
     }
 }
 

@@ -66,7 +66,7 @@ fn main() -> cliptheory::Result<()> {
                 write_matrix(&path, data.n, model.dim(), &gradients, Dtype::F32)?;
                 let report = analyze_file(&path, &options)?;
                 if seed == 0 {
-                    figure(&report, &format!("{} (d = {}), SGD step {step}", model.name(), model.dim()))
+                    figure(&report, &format!("{} (d = {}), SGD step {step}", model.name(), model.dim()), &Default::default())
                         .save(&figures.join(format!("batch-angles-{}-step{step}.svg", model.name())))?;
                 }
                 let at = |b: usize| {
@@ -85,8 +85,9 @@ fn main() -> cliptheory::Result<()> {
                         "yes".to_string()
                     } else {
                         report
-                            .decreases
+                            .falls
                             .iter()
+                            .filter(|d| d.significant)
                             .map(|d| format!("no ({}→{})", d.from_b, d.to_b))
                             .collect::<Vec<_>>()
                             .join(" ")

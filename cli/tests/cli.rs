@@ -303,7 +303,9 @@ fn angles_command_prints_contract_json_and_plots() {
     }
     assert_eq!(rows[1]["exact"], serde_json::Value::Bool(false));
     let picture = std::fs::read_to_string(&svg).expect("plot written");
-    assert!(picture.starts_with("<svg") && picture.contains("mean cos θ_B, 10–90% band"));
+    assert!(
+        picture.starts_with("<svg") && picture.contains("mean cos θ_B (±1.96 SE), 10–90% band")
+    );
     std::fs::remove_file(&svg).ok();
 
     let table = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
@@ -606,4 +608,111 @@ fn run_without_trace_ends_where_the_traced_run_ends() {
         "t.csv",
     ]);
     assert_eq!(both.status.code(), Some(2));
+}
+
+/// `angles` on several files (checkpoints) prints `{"files": [...]}` with
+/// each file's report, reads `/dev/stdin` (no file length to rely on), says
+/// what it read (`n`, `d`) in the table header, overlays the plot, and
+/// `--clip γ` adds the clipped cosines (a bad `γ` is a named error).
+#[test]
+fn angles_reads_checkpoints_stdin_and_clips() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let f64_dump = fixture("batch_small_f64.npy");
+    let series = json(&cliptheory(&[
+        "angles",
+        &f64_dump,
+        &fixture("batch_4_example.npy"),
+        "--json",
+    ]));
+    let files = series["files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["file"], f64_dump.as_str());
+    assert_eq!(
+        (files[0]["n"].as_u64(), files[0]["d"].as_u64()),
+        (Some(10), Some(5))
+    );
+    assert_eq!(files[1]["monotone"], serde_json::Value::Bool(false));
+    assert!(files[1]["summary"].as_str().unwrap().starts_with("dips:"));
+    let single = json(&cliptheory(&["angles", &f64_dump, "--json"]));
+    assert!(single.get("files").is_none() && single.get("file").is_none());
+    assert_eq!(single["rows"], files[0]["rows"]);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(["angles", "/dev/stdin", "--clip", "0.5"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let bytes = std::fs::read(fixture_path("batch_small_f64.npy")).expect("fixture");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&bytes)
+        .expect("pipe");
+    let output = child.wait_with_output().expect("finishes");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        table.starts_with("/dev/stdin: read n = 10 rows × d = 5 columns"),
+        "{table}"
+    );
+    assert!(table.contains("clipped γ=0.5"), "{table}");
+
+    let svg = std::env::temp_dir().join(format!("cliptheory-series-{}.svg", std::process::id()));
+    let plotted = cliptheory(&[
+        "angles",
+        &f64_dump,
+        &fixture("batch_small_f32.npy"),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(plotted.status.success());
+    let picture = std::fs::read_to_string(&svg).expect("plot written");
+    assert!(picture.contains("batch_small_f64.npy") && picture.contains("batch_small_f32.npy"));
+    std::fs::remove_file(&svg).ok();
+
+    let png =
+        std::env::temp_dir().join(format!("cliptheory-angles-png-{}.png", std::process::id()));
+    let plotted = cliptheory(&[
+        "angles",
+        &f64_dump,
+        "--title",
+        "Step 100",
+        "--xlabel",
+        "b",
+        "--ylabel",
+        "cosine",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(
+        plotted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plotted.stderr)
+    );
+    let bytes = std::fs::read(&png).expect("PNG written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let beside = std::fs::read_to_string(png.with_extension("svg")).expect("SVG beside");
+    for text in ["Step 100", ">b<", ">cosine<", ">10<"] {
+        assert!(beside.contains(text), "missing {text}");
+    }
+    std::fs::remove_file(&png).ok();
+    std::fs::remove_file(png.with_extension("svg")).ok();
+
+    for bad in ["0", "-1", "inf", "nan"] {
+        let output = cliptheory(&["angles", &f64_dump, "--clip", bad]);
+        assert_eq!(output.status.code(), Some(2), "γ = {bad}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("clip"),
+            "γ = {bad}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }

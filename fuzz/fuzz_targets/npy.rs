@@ -4,7 +4,7 @@
 #![no_main]
 
 use cliptheory::batch::analyzer::{analyze, AnglesOptions};
-use cliptheory::npy::NpyMatrixReader;
+use cliptheory::npy::{NpyMatrix, NpyMatrixReader};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,13 +16,13 @@ fuzz_target!(|data: &[u8]| {
         let header = reader.header().clone();
         if header.rows.saturating_mul(header.cols) <= 1 << 16 {
             let _ = reader.read_all();
-            if let Ok(mut again) = NpyMatrixReader::open(&path) {
+            if let Ok(again) = NpyMatrix::open(&path) {
                 let options = AnglesOptions {
                     samples: 20,
                     passes: 2,
                     ..AnglesOptions::default()
                 };
-                let _ = analyze(&mut again, &options);
+                let _ = analyze(&again, &options);
             }
         }
     }

@@ -22,13 +22,14 @@ def angles(
     samples: int = 1000,
     passes: int = 10,
     seed: int = 20210318,
-    clip: None = None,
+    clip: Optional[float] = None,
 ) -> Dict[str, Any]:
     """Angles between minibatch gradients and the full gradient per batch
     size: the dict of ``cliptheory angles --json`` (keys ``n``, ``d``,
-    ``grad_norm``, ``sigma2``, ``monotone``, ``decreases``, ``seed``,
-    ``samples``, ``rows``). ``clip`` other than None raises
-    NotImplementedError; bad input raises ValueError."""
+    ``grad_norm``, ``sigma2``, ``monotone``, ``falls``, ``summary``,
+    ``seed``, ``samples``, ``rows``; with ``clip=γ`` also ``clip`` and, per
+    row, ``mean_cos_clipped`` and ``stderr_cos_clipped``); bad input raises
+    ValueError."""
 
 def clipped_direction(grads: _Grads, gamma: float) -> npt.NDArray[np.float64]:
     """``d = (1/n) Σ_i clip_γ(g_i)`` over the rows of ``grads``, shape

@@ -24,7 +24,7 @@ use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray,
     PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyNotImplementedError, PyRuntimeWarning, PyValueError};
+use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString};
 
@@ -104,13 +104,17 @@ fn count_usize(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<usize> {
 
 /// A finite positive threshold from a Python number.
 fn threshold(obj: &Bound<'_, PyAny>) -> PyResult<Threshold<f64>> {
-    if obj.is_instance_of::<PyBool>() {
-        return Err(invalid("gamma", "must be a number, got bool"));
-    }
-    let value: f64 = obj
-        .extract()
-        .map_err(|_| invalid("gamma", format!("must be a number, got {}", type_name(obj))))?;
+    let value = number("gamma", obj)?;
     Threshold::new(value).map_err(value_error)
+}
+
+/// A float from a Python number (not a bool).
+fn number(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if obj.is_instance_of::<PyBool>() {
+        return Err(invalid(field, "must be a number, got bool"));
+    }
+    obj.extract()
+        .map_err(|_| invalid(field, format!("must be a number, got {}", type_name(obj))))
 }
 
 /// A validated `(n, d)` matrix, row-major, widened to `f64`.
@@ -205,18 +209,22 @@ fn gradient_set(grads: &Bound<'_, PyAny>, gamma: &Bound<'_, PyAny>) -> PyResult<
 /// ``grads`` is the per-example gradient matrix, shape ``(n, d)``, float32
 /// or float64 (any memory layout; copied and widened to float64). Returns
 /// the same dict as ``cliptheory angles --json`` on the same data: ``n``,
-/// ``d``, ``grad_norm``, ``sigma2``, ``monotone``, ``decreases``, ``seed``,
-/// ``samples`` and ``rows`` (one dict per batch size ``b`` with ``exact``,
-/// ``batches``, ``mean_cos``, ``stderr_cos``, ``q10_cos``, ``q50_cos``,
+/// ``d``, ``grad_norm``, ``sigma2``, ``monotone``, ``falls``, ``summary``,
+/// ``seed``, ``samples`` and ``rows`` (one dict per batch size ``b`` with
+/// ``exact``, ``batches``, ``replicates``, ``mean_cos``, ``stderr_cos``
+/// (``None`` when not estimable), ``q10_cos``, ``q50_cos``,
 /// ``q90_cos``, ``frac_obtuse``, ``mean_sin2``, ``bound_sin2``).
 ///
 /// ``batch_sizes`` defaults to every ``b`` for ``n ≤ 16``, else ``1, 2, 4, …``
-/// below ``n`` and ``n``. ``samples`` batches are drawn per batch size
+/// below ``n − 1``, then ``n − 1`` and ``n``. ``samples`` batches are drawn per batch size
 /// (sizes with at most that many batches are enumerated), from at most
 /// ``passes`` seeded random permutations.
 ///
-/// ``clip`` (per-example clipping of the rows before the analysis) is not
-/// implemented yet: passing anything but ``None`` raises NotImplementedError.
+/// ``clip=γ`` (a finite number > 0) adds, per row, ``mean_cos_clipped`` and
+/// ``stderr_cos_clipped``: over the same batches, the cosine between the
+/// clipped batch mean ``(1/b) Σ_{i∈B} clip_γ(g_i)``, ``clip_γ(v) = min(1,
+/// γ/‖v‖) v``, and the unclipped full gradient ``g``; the report gains
+/// ``clip``.
 ///
 /// Raises ValueError on bad input (not a 2-D float array, NaN or infinite
 /// entries, a zero full gradient, batch sizes outside ``1..=n``, ``samples``
@@ -235,12 +243,10 @@ fn angles<'py>(
     seed: Option<&Bound<'py, PyAny>>,
     clip: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if clip.is_some_and(|c| !c.is_none()) {
-        return Err(PyNotImplementedError::new_err(
-            "angles(clip=...): per-example clipping before the angle analysis is not in the \
-             cliptheory library yet; pass clip=None",
-        ));
-    }
+    let clip = clip
+        .filter(|c| !c.is_none())
+        .map(|c| number("clip", c))
+        .transpose()?;
     let batch_sizes = match batch_sizes.filter(|b| !b.is_none()) {
         None => Vec::new(),
         Some(sizes) => {
@@ -280,11 +286,12 @@ fn angles<'py>(
         seed: seed
             .filter(|s| !s.is_none())
             .map_or(Ok(DEFAULT_ANGLES_SEED), |s| count("seed", s))?,
+        clip,
     };
     let m = matrix("grads", grads)?;
     let report = py.detach(|| {
-        let mut source = RowsInMemory::new(m.rows, m.cols, &m.values)?;
-        analyze(&mut source, &options)
+        let source = RowsInMemory::new(m.rows, m.cols, &m.values)?;
+        analyze(&source, &options)
     });
     to_python(py, &report.map_err(value_error)?)
 }

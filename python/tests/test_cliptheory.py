@@ -181,7 +181,7 @@ def test_angles_keys_and_exact_rows_match_numpy():
     g = random_grads(7, 9, 4)
     report = cliptheory.angles(g)
     assert list(report) == [
-        "n", "d", "grad_norm", "sigma2", "monotone", "decreases", "seed", "samples", "rows",
+        "n", "d", "grad_norm", "sigma2", "monotone", "falls", "summary", "seed", "samples", "rows",
     ]
     assert (report["n"], report["d"]) == (9, 4)
     assert report["samples"] == cliptheory.DEFAULT_SAMPLES == 1000
@@ -443,9 +443,33 @@ def test_angles_refuses_underflowing_dumps():
         cliptheory.angles(GOOD * 1e-200)
 
 
-def test_angles_clip_is_not_implemented():
-    with pytest.raises(NotImplementedError):
-        cliptheory.angles(GOOD, clip=1.0)
+def test_angles_clip_matches_numpy():
+    """``clip=γ``: per row, the mean over all batches of the cosine between
+    the clipped batch mean and the (unclipped) full gradient, against numpy
+    over every subset (n = 9: all sizes exact)."""
+    import itertools
+
+    g = random_grads(11, 9, 4, scale=2.0)
+    gamma = 1.5
+    report = cliptheory.angles(g, clip=gamma)
+    assert report["clip"] == gamma
+    clipped = np_clip(g, gamma)
+    mean = g.mean(axis=0)
+    for row in report["rows"]:
+        b = row["b"]
+        sums = np.array([clipped[list(batch)].sum(axis=0) for batch in itertools.combinations(range(9), b)])
+        cos = sums @ mean / (np.linalg.norm(sums, axis=1) * np.linalg.norm(mean))
+        assert abs(row["mean_cos_clipped"] - cos.mean()) < 1e-12, b
+        assert row["stderr_cos_clipped"] == 0.0
+    assert report["rows"][0]["mean_cos_clipped"] == report["rows"][0]["mean_cos"]
+    assert abs(report["rows"][1]["mean_cos_clipped"] - report["rows"][1]["mean_cos"]) > 1e-3
+    assert "mean_cos_clipped" not in cliptheory.angles(g)["rows"][0]
+
+
+@pytest.mark.parametrize("gamma", [0.0, -1.0, float("inf"), float("nan"), True, "1"])
+def test_angles_refuses_a_bad_clip(gamma):
+    with pytest.raises(ValueError, match="clip"):
+        cliptheory.angles(GOOD, clip=gamma)
 
 
 @pytest.mark.parametrize(
