@@ -346,9 +346,10 @@ fn angles(model: &dyn Model, data: &Dataset, out: &Path) -> Result<()> {
             "yes".to_string()
         } else {
             report
-                .decreases
+                .falls
                 .iter()
-                .map(|d| format!("no ({}→{})", d.from_b, d.to_b))
+                .filter(|f| f.significant)
+                .map(|f| format!("no ({}→{})", f.from_b, f.to_b))
                 .collect::<Vec<_>>()
                 .join(" ")
         };
