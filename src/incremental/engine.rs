@@ -405,20 +405,30 @@ fn mean_gradient<T: Real>(engine: &mut Engine<'_, T>, x: &DVector<T>) -> Result<
     let mut g = DVector::zeros(x.len());
     for i in 0..engine.n() {
         engine.gradient_into(i, x, &mut g);
-        if let Some((k, &v)) = g.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        let entries = g.as_slice();
+        if let Some((k, &v)) = entries.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(Error::NonFinite {
                 field: format!("gradients[{i}][{k}]"),
                 value: v.to_f64_lossless(),
             });
         }
-        let size = norm(&g);
+        // Finite entries have a finite norm unless the sum of squares
+        // overflows; only then is the (scaled) norm worth computing.
+        let squares = entries.iter().fold(T::zero(), |s, &v| s + v * v);
+        let size = if squares.is_finite() {
+            squares
+        } else {
+            norm(&g)
+        };
         if !size.is_finite() {
             return Err(Error::NonFinite {
                 field: format!("norm of gradients[{i}] (overflow)"),
                 value: size.to_f64_lossless(),
             });
         }
-        sum += &g;
+        for (total, &v) in sum.as_mut_slice().iter_mut().zip(entries) {
+            *total += v;
+        }
     }
     Ok(sum * (T::one() / T::of(engine.n() as f64)))
 }
