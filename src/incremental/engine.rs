@@ -398,13 +398,18 @@ fn epoch<T: Real>(
 /// `∇f(x) = (Σ_i ∇f_i(x)) / n` with the checks and errors of
 /// [`crate::direction::GradientSet::new`] (a non-finite entry names
 /// `gradients[i][k]`, an overflowing norm `norm of gradients[i]`), and the
-/// same operations in the same order (so the same bits), but one gradient
+/// same operations in the same order (so the same bits: `Component::gradient`
+/// or, for the ridge kinds, the same products), but one gradient
 /// at a time: no `n × dim` copy of the gradients.
 fn mean_gradient<T: Real>(engine: &mut Engine<'_, T>, x: &DVector<T>) -> Result<DVector<T>> {
     let mut sum = DVector::zeros(x.len());
     let mut g = DVector::zeros(x.len());
     for i in 0..engine.n() {
-        engine.gradient_into(i, x, &mut g);
+        match engine.kernels[i] {
+            // `Component::gradient`, as `GradientSet` was built from.
+            Kernel::General(component) => g.copy_from(&component.gradient(x)),
+            Kernel::Ridge { .. } => engine.gradient_into(i, x, &mut g),
+        }
         let entries = g.as_slice();
         if let Some((k, &v)) = entries.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(Error::NonFinite {
