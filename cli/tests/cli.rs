@@ -716,3 +716,68 @@ fn angles_reads_checkpoints_stdin_and_clips() {
         );
     }
 }
+
+/// `cliptheory args` with `RAYON_NUM_THREADS=threads`.
+fn cliptheory_on_threads(args: &[&str], threads: usize) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cliptheory"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn parallel_commands_print_the_same_for_one_and_two_threads() {
+    let runs: [&[&str]; 3] = [
+        &[
+            "explore",
+            "DESC-5",
+            "--budget",
+            "600",
+            "--restarts",
+            "4",
+            "--seed",
+            "7",
+            "--json",
+        ],
+        &[
+            "certify",
+            "tests/fixtures/ig_wine_logistic_gamma_1.json",
+            "--json",
+        ],
+        &["check", "--only", "BIAS-2", "--cases", "200", "--json"],
+    ];
+    for args in runs {
+        let one = cliptheory_on_threads(args, 1);
+        let two = cliptheory_on_threads(args, 2);
+        let status = |o: &Output| o.status.code();
+        assert_eq!(status(&one), status(&two), "{args:?}: exit status");
+        assert!(!one.stdout.is_empty(), "{args:?}: no output");
+        assert_eq!(
+            String::from_utf8_lossy(&one.stdout),
+            String::from_utf8_lossy(&two.stdout),
+            "{args:?}: output depends on the thread count"
+        );
+    }
+    // Teeth: the comparison sees a change of seed (so it would see a
+    // thread-dependent result too).
+    let seed = |s: &str| {
+        cliptheory_on_threads(
+            &[
+                "explore",
+                "DESC-5",
+                "--budget",
+                "600",
+                "--restarts",
+                "4",
+                "--seed",
+                s,
+                "--json",
+            ],
+            2,
+        )
+        .stdout
+    };
+    assert_ne!(seed("7"), seed("8"));
+}

@@ -2,18 +2,17 @@
 //! method, and whole runs with an observer per epoch.
 //!
 //! The hot loop allocates nothing: components whose gradient is a scalar
-//! multiple of a fixed vector (linear, exponential, logistic) are stored as
-//! columns of one contiguous matrix with their norms precomputed, so a step
-//! is one dot product and one `axpy`; other kinds write into preallocated
-//! scratch vectors.
+//! multiple of a fixed vector (linear, exponential, logistic) are kernels
+//! holding that vector (borrowed from the instance: the engine copies no
+//! data) with its norm precomputed, so a step is one dot product and one
+//! `axpy`; other kinds write into preallocated scratch vectors.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DVector, DVectorView};
 
 use super::config::{Order, RunConfig, Schedule, Variant};
 use super::trace::{epoch_pass, values, EpochRecord, FinalPoint, Trace};
 use crate::clipping::{clip_factor, Threshold};
 use crate::direction::cdc_rho;
-use crate::direction::GradientsAt;
 use crate::error::{Error, Result};
 use crate::instance::{Component, Instance};
 use crate::random::{permutation, seeded_rng};
@@ -21,16 +20,16 @@ use crate::real::{axpy_slices, dot, dot_slices, norm, Real};
 
 /// How a component's gradient is computed in the hot loop.
 #[derive(Clone, Debug)]
-enum Kernel<T: Real> {
-    /// `∇f_i(x) = φ(⟨a, x⟩) a` with `a` = column `column` of the feature
-    /// matrix and `‖a‖` precomputed.
+enum Kernel<'a, T: Real> {
+    /// `∇f_i(x) = φ(⟨a, x⟩) a` with `a` the component's own vector and
+    /// `‖a‖` precomputed.
     Ridge {
-        column: usize,
+        a: &'a [T],
         norm: T,
         profile: Profile<T>,
     },
     /// Any other component, through scratch buffers.
-    General(Component<T>),
+    General(&'a Component<T>),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +43,32 @@ enum Profile<T> {
 }
 
 impl<T: Real> Profile<T> {
+    /// `(φ(t), f_i)` with `f_i` as a function of `t = ⟨a, x⟩`: `t`,
+    /// `e^{t + b}`, `log(1 + e^{−y t})`, sharing one exponential (the
+    /// formulas of [`Profile::coefficient`] and `special::softplus`, so
+    /// the same bits as computing them apart).
+    #[inline]
+    fn coefficient_and_value(self, t: T) -> (T, T) {
+        match self {
+            Profile::Constant => (T::one(), t),
+            Profile::Exp(b) => {
+                let e = (t + b).exp();
+                (e, e)
+            }
+            Profile::Logistic(y) => {
+                let z = -y * t;
+                // e^{−|z|}: the exponential of both the sigmoid and softplus.
+                let e = (-z.abs()).exp();
+                let s = if z >= T::zero() {
+                    T::one() / (T::one() + e)
+                } else {
+                    e / (T::one() + e)
+                };
+                (-y * s, z.max(T::zero()) + e.ln_1p())
+            }
+        }
+    }
+
     #[inline]
     fn coefficient(self, t: T) -> T {
         match self {
@@ -70,51 +95,42 @@ struct Scratch<T: Real> {
     b: DVector<T>,
 }
 
-/// The compiled instance: kernels, features, threshold.
+/// The compiled instance: one kernel per component (borrowing the
+/// component's data, with its norm beside it), the threshold, scratch space.
 #[derive(Clone, Debug)]
-pub struct Engine<T: Real> {
+pub struct Engine<'a, T: Real> {
     pub(super) gamma: Threshold<T>,
-    kernels: Vec<Kernel<T>>,
-    features: DMatrix<T>,
-    pub(super) instance: Instance<T>,
+    kernels: Vec<Kernel<'a, T>>,
+    pub(super) instance: &'a Instance<T>,
     scratch: Scratch<T>,
 }
 
-impl<T: Real> Engine<T> {
-    /// Compiles `instance` for fast passes.
-    pub fn new(instance: &Instance<T>) -> Self {
+impl<'a, T: Real> Engine<'a, T> {
+    /// Compiles `instance` for fast passes (borrowing its data, copying
+    /// none of it).
+    pub fn new(instance: &'a Instance<T>) -> Self {
         let dim = instance.dim();
-        let mut columns: Vec<&DVector<T>> = Vec::new();
-        let mut kernels = Vec::with_capacity(instance.n());
-        for component in instance.components() {
-            let (vector, profile) = match component {
-                Component::Linear { c } => (Some(c), Profile::Constant),
-                Component::Exp { a, b } => (Some(a), Profile::Exp(*b)),
-                Component::Logistic { a, label } => (Some(a), Profile::Logistic(*label)),
-                _ => (None, Profile::Constant),
-            };
-            kernels.push(match vector {
-                Some(a) => {
-                    columns.push(a);
-                    Kernel::Ridge {
-                        column: columns.len() - 1,
-                        norm: norm(a),
-                        profile,
-                    }
+        let kernels = instance
+            .components()
+            .iter()
+            .map(|component| {
+                let (vector, profile) = match component {
+                    Component::Linear { c } => (c, Profile::Constant),
+                    Component::Exp { a, b } => (a, Profile::Exp(*b)),
+                    Component::Logistic { a, label } => (a, Profile::Logistic(*label)),
+                    other => return Kernel::General(other),
+                };
+                Kernel::Ridge {
+                    a: vector.as_slice(),
+                    norm: norm(vector),
+                    profile,
                 }
-                None => Kernel::General(component.clone()),
-            });
-        }
-        let features = if columns.is_empty() {
-            DMatrix::zeros(dim, 0)
-        } else {
-            DMatrix::from_fn(dim, columns.len(), |r, c| columns[c][r])
-        };
+            })
+            .collect();
         Self {
             gamma: instance.gamma(),
             kernels,
-            features,
-            instance: instance.clone(),
+            instance,
             scratch: Scratch {
                 a: DVector::zeros(dim),
                 b: DVector::zeros(dim),
@@ -140,11 +156,13 @@ impl<T: Real> Engine<T> {
     pub(super) fn add_clipped_gradient(&mut self, i: usize, x: &DVector<T>, out: &mut DVector<T>) {
         match &self.kernels[i] {
             Kernel::Ridge {
-                column,
+                a,
                 norm: size,
                 profile,
             } => {
-                let a = self.features.column(*column);
+                // nalgebra's dot and axpy, as before the engine borrowed
+                // its data (same operations, same bits).
+                let a = DVectorView::from_slice(a, a.len());
                 let coefficient = profile.coefficient(a.dot(x));
                 let factor = clip_factor(coefficient.abs() * *size, self.gamma);
                 out.axpy(factor * coefficient, &a, T::one());
@@ -166,10 +184,8 @@ impl<T: Real> Engine<T> {
         out: &mut DVector<T>,
     ) {
         match &self.kernels[i] {
-            Kernel::Ridge {
-                column, profile, ..
-            } => {
-                let a = self.features.column(*column);
+            Kernel::Ridge { a, profile, .. } => {
+                let a = DVectorView::from_slice(a, a.len());
                 let coefficient = profile.coefficient(a.dot(x));
                 out.axpy(weight * coefficient, &a, T::one());
             }
@@ -180,18 +196,91 @@ impl<T: Real> Engine<T> {
         }
     }
 
+    /// `out = ∇f_i(x)` (for the ridge kinds `c a_j` per entry, the
+    /// operations of [`Component::gradient`], so the same bits).
+    pub(super) fn gradient_into(&mut self, i: usize, x: &DVector<T>, out: &mut DVector<T>) {
+        match &self.kernels[i] {
+            Kernel::Ridge { a, profile, .. } => {
+                let view = DVectorView::from_slice(a, a.len());
+                let coefficient = profile.coefficient(view.dot(x));
+                for (o, &v) in out.iter_mut().zip(a.iter()) {
+                    *o = v * coefficient;
+                }
+            }
+            Kernel::General(component) => {
+                general_gradient(component, x, &mut self.scratch);
+                out.copy_from(&self.scratch.b);
+            }
+        }
+    }
+
+    /// For a ridge component (`∇f_i = c(⟨a, x⟩) a`): `(a, ‖a‖, ⟨a, x⟩,
+    /// c, f_i(x))`, the inner product by [`dot_slices`]; `None` otherwise.
+    #[inline]
+    pub(super) fn ridge_at(&self, i: usize, x: &DVector<T>) -> Option<(&'a [T], T, T, T)> {
+        match &self.kernels[i] {
+            Kernel::Ridge { a, norm, profile } => {
+                let (c, value) = profile.coefficient_and_value(dot_slices(a, x.as_slice()));
+                Some((a, *norm, c, value))
+            }
+            Kernel::General(_) => None,
+        }
+    }
+
+    /// One step on component `i` as [`Engine::component_step`], returning
+    /// `‖x_new − start‖²`, computed in the same pass over `x` for the ridge
+    /// kinds (IG-1's tracking at no extra pass).
+    #[inline]
+    fn component_step_tracked(
+        &mut self,
+        i: usize,
+        x: &mut DVector<T>,
+        step: T,
+        clipped: bool,
+        start: &DVector<T>,
+    ) -> T {
+        if let Kernel::Ridge { a, norm, profile } = &self.kernels[i] {
+            let coefficient = profile.coefficient(dot_slices(a, x.as_slice()));
+            let factor = if clipped {
+                clip_factor(coefficient.abs() * *norm, self.gamma)
+            } else {
+                T::one()
+            };
+            let s = -step * factor * coefficient;
+            // Four lanes of fixed width, so the loop vectorises.
+            let mut lanes = [T::zero(); 4];
+            let (xs, ss) = (x.as_mut_slice(), start.as_slice());
+            let whole = xs.len() - xs.len() % 4;
+            let (x_body, x_tail) = xs.split_at_mut(whole);
+            for ((xk, sk), ak) in x_body
+                .chunks_exact_mut(4)
+                .zip(ss.chunks_exact(4))
+                .zip(a.chunks_exact(4))
+            {
+                for k in 0..4 {
+                    xk[k] += s * ak[k];
+                    let d = xk[k] - sk[k];
+                    lanes[k] += d * d;
+                }
+            }
+            for ((xk, &sk), &ak) in x_tail.iter_mut().zip(&ss[whole..]).zip(&a[whole..]) {
+                *xk += s * ak;
+                let d = *xk - sk;
+                lanes[0] += d * d;
+            }
+            (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+        } else {
+            self.component_step(i, x, step, clipped);
+            squared_distance(x, start)
+        }
+    }
+
     /// One clipped (or unclipped) step on component `i`:
     /// `x ← x − step · clip(∇f_i(x))`.
     #[inline]
     fn component_step(&mut self, i: usize, x: &mut DVector<T>, step: T, clipped: bool) {
         match &self.kernels[i] {
-            Kernel::Ridge {
-                column,
-                norm,
-                profile,
-            } => {
-                let dim = x.len();
-                let a = &self.features.as_slice()[column * dim..(column + 1) * dim];
+            Kernel::Ridge { a, norm, profile } => {
                 let coefficient = profile.coefficient(dot_slices(a, x.as_slice()));
                 let factor = if clipped {
                     clip_factor(coefficient.abs() * *norm, self.gamma)
@@ -255,7 +344,7 @@ struct EpochPlan<T> {
 /// epoch's start point and a batch buffer. Returns the
 /// IG-1 slack relative to `nαγ` when tracked (`+∞` otherwise).
 fn epoch<T: Real>(
-    engine: &mut Engine<T>,
+    engine: &mut Engine<'_, T>,
     x: &mut DVector<T>,
     order: &[usize],
     plan: EpochPlan<T>,
@@ -269,8 +358,14 @@ fn epoch<T: Real>(
     let mut travelled = T::zero();
     for chunk in order.chunks(plan.batch) {
         let size = T::of(chunk.len() as f64);
+        let mut squared = None;
         if chunk.len() == 1 {
-            engine.component_step(chunk[0], x, alpha, plan.clipped);
+            if plan.track {
+                squared =
+                    Some(engine.component_step_tracked(chunk[0], x, alpha, plan.clipped, start));
+            } else {
+                engine.component_step(chunk[0], x, alpha, plan.clipped);
+            }
         } else if plan.per_example {
             // x ← x − α Σ_{i∈B} clip(∇f_i(x)), all at the batch's start point
             batch_buffer.fill(T::zero());
@@ -293,15 +388,61 @@ fn epoch<T: Real>(
         }
         if plan.track {
             travelled += size * alpha * gamma;
-            let distance = x
-                .iter()
-                .zip(start.iter())
-                .fold(T::zero(), |s, (&a, &b)| s + (a - b) * (a - b))
-                .sqrt();
+            let distance = squared.unwrap_or_else(|| squared_distance(x, start)).sqrt();
             worst = worst.min((travelled - distance) / total);
         }
     }
     worst
+}
+
+/// `∇f(x) = (Σ_i ∇f_i(x)) / n` with the checks and errors of
+/// [`crate::direction::GradientSet::new`] (a non-finite entry names
+/// `gradients[i][k]`, an overflowing norm `norm of gradients[i]`), and the
+/// same operations in the same order (so the same bits: `Component::gradient`
+/// or, for the ridge kinds, the same products), but one gradient
+/// at a time: no `n × dim` copy of the gradients.
+fn mean_gradient<T: Real>(engine: &mut Engine<'_, T>, x: &DVector<T>) -> Result<DVector<T>> {
+    let mut sum = DVector::zeros(x.len());
+    let mut g = DVector::zeros(x.len());
+    for i in 0..engine.n() {
+        match engine.kernels[i] {
+            // `Component::gradient`, as `GradientSet` was built from.
+            Kernel::General(component) => g.copy_from(&component.gradient(x)),
+            Kernel::Ridge { .. } => engine.gradient_into(i, x, &mut g),
+        }
+        let entries = g.as_slice();
+        if let Some((k, &v)) = entries.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                field: format!("gradients[{i}][{k}]"),
+                value: v.to_f64_lossless(),
+            });
+        }
+        // Finite entries have a finite norm unless the sum of squares
+        // overflows; only then is the (scaled) norm worth computing.
+        let squares = entries.iter().fold(T::zero(), |s, &v| s + v * v);
+        let size = if squares.is_finite() {
+            squares
+        } else {
+            norm(&g)
+        };
+        if !size.is_finite() {
+            return Err(Error::NonFinite {
+                field: format!("norm of gradients[{i}] (overflow)"),
+                value: size.to_f64_lossless(),
+            });
+        }
+        for (total, &v) in sum.as_mut_slice().iter_mut().zip(entries) {
+            *total += v;
+        }
+    }
+    Ok(sum * (T::one() / T::of(engine.n() as f64)))
+}
+
+/// `‖x − start‖²`, summed in order.
+fn squared_distance<T: Real>(x: &DVector<T>, start: &DVector<T>) -> T {
+    x.iter()
+        .zip(start.iter())
+        .fold(T::zero(), |s, (&a, &b)| s + (a - b) * (a - b))
 }
 
 /// Runs the method on `instance` from its `x0`, recording every epoch when
@@ -330,12 +471,10 @@ pub fn run_observed<T: Real>(
             reason: format!("the batch size {} exceeds n = {n}", config.batch),
         });
     }
-    instance
-        .gradients_at(instance.x0())
-        .map_err(|error| Error::InvalidField {
-            field: "x0".into(),
-            reason: format!("the instance overflows at its start point: {error}"),
-        })?;
+    mean_gradient(&mut engine, instance.x0()).map_err(|error| Error::InvalidField {
+        field: "x0".into(),
+        reason: format!("the instance overflows at its start point: {error}"),
+    })?;
     let start_value = instance.value(instance.x0());
     if !start_value.is_finite() {
         return Err(Error::NonFinite {
@@ -427,7 +566,7 @@ pub fn run_observed<T: Real>(
             });
         }
     }
-    let final_gradient = instance.gradients_at(&x)?.mean_norm();
+    let final_gradient = norm(&mean_gradient(&mut engine, &x)?);
     let (f, f_magnitude) = values(instance, &x);
     Ok(Trace {
         n,

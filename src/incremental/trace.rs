@@ -92,7 +92,7 @@ pub(super) struct EpochPass<T: Real> {
 }
 
 pub(super) fn epoch_pass<T: Real>(
-    engine: &mut Engine<T>,
+    engine: &mut Engine<'_, T>,
     x: &DVector<T>,
     order: &[usize],
     batch: usize,
@@ -105,35 +105,94 @@ pub(super) fn epoch_pass<T: Real>(
     let mut batch_sum = DVector::zeros(dim);
     let mut one = DVector::zeros(dim);
     let mut mean = DVector::zeros(dim);
-    let (f, f_magnitude) = values(&engine.instance, x);
+    let (mut f, mut f_magnitude) = (T::zero(), T::zero());
     let mut norm_sum = T::zero();
     for chunk in order.chunks(batch) {
-        mean.fill(T::zero());
+        if batch > 1 {
+            mean.as_mut_slice().fill(T::zero());
+        }
         let weight = T::one() / T::of(chunk.len() as f64);
         for &i in chunk {
-            one.fill(T::zero());
-            engine.add_gradient(i, x, T::one(), &mut one);
+            if let Some((a, a_norm, c, value)) = engine.ridge_at(i, x) {
+                // ∇f_i = c a: one pass over a for every accumulator, the
+                // norm |c| ‖a‖ from the precomputed ‖a‖, f_i from the same
+                // ⟨a, x⟩.
+                f += value;
+                f_magnitude += value.abs();
+                let size = c.abs() * a_norm;
+                norm_sum += size;
+                let clip_c = clip_factor(size, engine.gamma) * c;
+                // Slices, not nalgebra iterators: these loops vectorise.
+                let (g_s, d_s) = (gradient.as_mut_slice(), clipped.as_mut_slice());
+                if batch == 1 {
+                    for ((g, d), &v) in g_s.iter_mut().zip(d_s.iter_mut()).zip(a) {
+                        *g += c * v;
+                        *d += clip_c * v;
+                    }
+                } else {
+                    let mean_c = weight * c;
+                    for (((g, d), m), &v) in g_s
+                        .iter_mut()
+                        .zip(d_s.iter_mut())
+                        .zip(mean.as_mut_slice().iter_mut())
+                        .zip(a)
+                    {
+                        *g += c * v;
+                        *d += clip_c * v;
+                        *m += mean_c * v;
+                    }
+                }
+                continue;
+            }
+            let component = &engine.instance.components()[i];
+            let (value, hidden) = value_and_hidden(component, x);
+            f += value;
+            f_magnitude += value.abs() + hidden;
+            engine.gradient_into(i, x, &mut one);
             gradient += &one;
             let size = norm(&one);
             norm_sum += size;
             clipped.axpy(clip_factor(size, engine.gamma), &one, T::one());
             mean.axpy(weight, &one, T::one());
         }
-        let size = T::of(chunk.len() as f64);
-        batch_sum.axpy(
-            size * clip_factor(norm(&mean), engine.gamma),
-            &mean,
-            T::one(),
-        );
+        if batch > 1 {
+            let size = T::of(chunk.len() as f64);
+            batch_sum.axpy(
+                size * clip_factor(norm(&mean), engine.gamma),
+                &mean,
+                T::one(),
+            );
+        }
+    }
+    // b = 1: Σ_B |B| clip(g_B) is Σ_i clip(g_i), the clipped sum itself.
+    if batch == 1 {
+        batch_sum.copy_from(&clipped);
     }
     EpochPass {
-        f,
-        f_magnitude,
+        // Divided as `values` divides (f is compared with f at the end).
+        f: f / T::of(n as f64),
+        f_magnitude: f_magnitude / T::of(n as f64),
         mean_component_norm: norm_sum * inverse_n,
         gradient: gradient * inverse_n,
         clipped_direction: clipped * inverse_n,
         batch_clipped_sum: batch_sum,
     }
+}
+
+/// `(f_i(x), ln 2 × its log-cosh atoms)`: the value and the part of its
+/// magnitude hidden in the log-cosh evaluation (see [`values`]).
+fn value_and_hidden<T: Real>(component: &Component<T>, x: &DVector<T>) -> (T, T) {
+    let hidden = match component {
+        Component::Separable { atoms, .. } => {
+            let count = atoms
+                .iter()
+                .filter(|a| matches!(a, crate::instance::Atom::LogCosh { .. }))
+                .count();
+            T::of(count as f64 * std::f64::consts::LN_2)
+        }
+        _ => T::zero(),
+    };
+    (component.value(x), hidden)
 }
 
 /// `(f(x), (1/n) Σ_i m_i(x))`, `m_i = |f_i(x)|` plus `ln 2` per log-cosh
@@ -146,17 +205,7 @@ pub fn values<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> (T, T) {
             .components()
             .iter()
             .fold((T::zero(), T::zero()), |(s, m), c| {
-                let v = c.value(x);
-                let hidden = match c {
-                    Component::Separable { atoms, .. } => {
-                        let count = atoms
-                            .iter()
-                            .filter(|a| matches!(a, crate::instance::Atom::LogCosh { .. }))
-                            .count();
-                        T::of(count as f64 * std::f64::consts::LN_2)
-                    }
-                    _ => T::zero(),
-                };
+                let (v, hidden) = value_and_hidden(c, x);
                 (s + v, m + v.abs() + hidden)
             });
     (sum / n, magnitude / n)

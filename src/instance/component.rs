@@ -279,6 +279,20 @@ impl<T: Real> Component<T> {
         })
     }
 
+    /// `(a, s)` with `∇²f_i(x) = s a aᵀ` for the rank-one kinds:
+    /// `s = e^{⟨a,x⟩+b}` (exp), `s = σ(1 − σ)`, `σ = σ(−label⟨a, x⟩)`
+    /// (logistic); `None` for the others.
+    pub fn rank_one_hessian(&self, x: &DVector<T>) -> Option<(&DVector<T>, T)> {
+        match self {
+            Component::Exp { a, b } => Some((a, (dot(a, x) + *b).exp())),
+            Component::Logistic { a, label } => {
+                let s = sigmoid(-*label * dot(a, x));
+                Some((a, s * (T::one() - s)))
+            }
+            _ => None,
+        }
+    }
+
     /// `out += ∇²f_i(x)`, without allocating for the rank-one kinds
     /// (exp, logistic: one `ger` update) and the linear kind (nothing).
     pub fn add_hessian_to(&self, x: &DVector<T>, out: &mut DMatrix<T>) -> Result<()> {
