@@ -14,7 +14,7 @@
 //!    equal steps, for no clipping and both forms at two thresholds, over
 //!    three seeds.
 //!
-//! Writes SVG figures `paper-*.svg` into the output directory and prints the
+//! Writes figures `paper-*.svg` (and a PNG beside each) into the output directory and prints the
 //! Markdown tables of `docs/paper-experiments.md`.
 //!
 //! ```text
@@ -144,9 +144,11 @@ fn tail_statistics(gradients: &[f64], n: usize, d: usize) -> (f64, f64, f64, f64
     )
 }
 
+/// Writes `path` (an SVG) and the PNG beside it.
 fn save(figure: &Figure, path: &Path) -> Result<()> {
-    figure.save(path)?;
-    println!("wrote {}", path.display());
+    let png = path.with_extension("png");
+    figure.save(&png)?;
+    println!("wrote {} and {}", path.display(), png.display());
     Ok(())
 }
 
