@@ -176,7 +176,7 @@ fn angles(model: &dyn Model, data: &Dataset, out: &Path) -> Result<()> {
         &mut |step, theta| {
             let d = model.dim();
             let gradients = per_example_gradients(model, theta, data)?;
-            let report = analyze(&mut RowsInMemory::new(data.n, d, &gradients)?, &options)?;
+            let report = analyze(&RowsInMemory::new(data.n, d, &gradients)?, &options)?;
             let sizes: Vec<usize> = report.rows.iter().map(|r| r.b).collect();
             let clipped = gammas
                 .iter()
