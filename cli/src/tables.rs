@@ -137,7 +137,8 @@ pub fn render_check_table(report: &CheckReport, proofs: &[cliptheory::prove::Pro
     out.push_str(
         "tol used: the largest share of the rounding tolerance 8 (n + dim) ε a case that held used up;\n\
          witness: slack on the tightness witness (≈ 0: the bound is attained) or on a known counterexample;\n\
-         teeth: the statement with its bound tightened by 10% (identities perturbed by 1e-3) is refuted by these cases;\n\
+         teeth: each comparison with its bound tightened by 10% (identities perturbed by 1e-3, bounds of 0 moved by 10% of\n\
+         the scale, IG-5's factor-2 bounds by their stated wrong variants) is refuted by these cases (part: only some are);\n\
          SMT: `cliptheory prove` settles the algebraic statement for every dimension (with the n shown), by z3.\n",
     );
     out
