@@ -459,6 +459,20 @@ mod tests {
         assert_eq!(set.angles().unwrap()[1].sin, 0.0);
     }
 
+    /// DESC-4's stall: `(−6), (5)` with `γ = 1` clip to `−1, 1`, so `d = 0`
+    /// while `g = −0.5`: `⟨d, g⟩ = 0` is not descent.
+    #[test]
+    fn a_stall_is_not_descent() {
+        let set = GradientSet::new(
+            vec![dvector![-6.0], dvector![5.0]],
+            Threshold::new(1.0).unwrap(),
+        )
+        .unwrap();
+        let descent = set.descent().unwrap();
+        assert_eq!(descent.d_dot_g, 0.0);
+        assert!(!descent.is_descent());
+    }
+
     #[test]
     fn angles_and_cdc_at_the_edges() {
         let right = Angle { cos: 0.0, sin: 1.0 };
