@@ -1,7 +1,7 @@
 //! BIAS-1..BIAS-5: the bias of the clipped direction at one point
 //! (`theorems/BIAS.md`).
 
-use super::{witness, Statement};
+use super::{witness, Statement, Witness};
 use crate::clipping::clip_factor;
 use crate::direction::GradientSet;
 use crate::generators::pointwise_case;
@@ -107,6 +107,24 @@ pub fn bias_5<T: Real>(set: &GradientSet<T>) -> Option<Vec<Comparison<T>>> {
     )])
 }
 
+/// Witnesses of the BIAS-1 and BIAS-3 identities (any case is tight): the
+/// DESC-5 gradients, where clipping changes everything, and a set with
+/// nothing clipped and `G = γ`, where BIAS-1's `γ ≥ G ⇒ d = g` applies.
+fn identity_witnesses() -> Vec<Witness> {
+    vec![
+        witness(
+            "DESC-5 gradients (30, −1, −1), γ = 1",
+            1.0,
+            &[&[30.0], &[-1.0], &[-1.0]],
+        ),
+        witness(
+            "nothing clipped, G = γ = 1: d = g exactly",
+            1.0,
+            &[&[0.6, 0.8], &[-0.25, 0.5]],
+        ),
+    ]
+}
+
 pub(super) fn statements() -> Vec<Statement> {
     vec![
         statement!(
@@ -115,18 +133,7 @@ pub(super) fn statements() -> Vec<Statement> {
             Holds,
             bias_1,
             pointwise_case,
-            || vec![
-                witness(
-                    "DESC-5 gradients (30, −1, −1), γ = 1",
-                    1.0,
-                    &[&[30.0], &[-1.0], &[-1.0]]
-                ),
-                witness(
-                    "nothing clipped, G = γ = 1: d = g exactly",
-                    1.0,
-                    &[&[0.6, 0.8], &[-0.25, 0.5]]
-                ),
-            ]
+            identity_witnesses
         ),
         statement!(
             "BIAS-2",
@@ -146,18 +153,7 @@ pub(super) fn statements() -> Vec<Statement> {
             Holds,
             bias_3,
             pointwise_case,
-            || vec![
-                witness(
-                    "DESC-5 gradients (30, −1, −1), γ = 1",
-                    1.0,
-                    &[&[30.0], &[-1.0], &[-1.0]]
-                ),
-                witness(
-                    "nothing clipped, G = γ = 1: d = g exactly",
-                    1.0,
-                    &[&[0.6, 0.8], &[-0.25, 0.5]]
-                ),
-            ]
+            identity_witnesses
         ),
         statement!(
             "BIAS-4",
