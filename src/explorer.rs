@@ -124,7 +124,9 @@ fn for_each_parameter(instance: &mut InstanceParts<f64>, visit: &mut dyn FnMut(&
                 a.iter_mut().for_each(|x| visit(x, false));
                 visit(b, false);
             }
-            Component::Logistic { a, .. } => a.iter_mut().for_each(|x| visit(x, false)),
+            Component::Logistic { a, .. } | Component::Softmax { a, .. } => {
+                a.iter_mut().for_each(|x| visit(x, false))
+            }
             Component::Separable { shift, atoms, .. } => {
                 shift.iter_mut().for_each(|x| visit(x, false));
                 for atom in atoms {
@@ -310,7 +312,9 @@ fn drop_coordinate(instance: &Instance<f64>, k: usize) -> Option<Instance<f64>> 
     let mut components = Vec::with_capacity(instance.n());
     for component in instance.components() {
         components.push(match component {
-            Component::Custom(_) => return None,
+            // A softmax's coordinates come in blocks of `p` (one row of
+            // `W` per class): one coordinate cannot go alone.
+            Component::Custom(_) | Component::Softmax { .. } => return None,
             Component::Linear { c } => Component::Linear { c: cut(c) },
             Component::Quadratic {
                 hessian,

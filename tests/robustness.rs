@@ -71,7 +71,7 @@ fn every_component_kind_has_finite_values_and_gradients_at_the_format_example() 
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format_example_all_kinds.json");
     let instance = Instance::load(&path).unwrap();
-    assert_eq!(instance.n(), 5);
+    assert_eq!(instance.n(), 6);
     let x = dvector![0.3, -0.7];
     for (i, component) in instance.components().iter().enumerate() {
         assert!(component.value(&x).is_finite(), "component {i}");
@@ -257,4 +257,28 @@ fn replay_reports_refutations_and_failed_evaluations_without_aborting() {
     assert!(Registry::builtin()
         .with(registry.find("BIAS-2").unwrap().clone())
         .is_err());
+}
+
+/// A softmax's label and class count are integers: an integral float (what
+/// `json.dump` writes for a numpy float) counts, and both are written back
+/// as integers. `1.5` is refused naming the field (`tests/fixtures/bad/`).
+#[test]
+fn softmax_label_and_classes_accept_integral_floats() {
+    let text = r#"{"format": "cliptheory.instance.v1", "dim": 4, "gamma": 1.0,
+        "x0": [0, 0, 0, 0],
+        "components": [{"kind": "softmax", "a": [1, 2], "label": 1.0, "classes": 2.0}]}"#;
+    let instance = Instance::from_json_str(text, Path::new("<string>")).unwrap();
+    assert_eq!(
+        instance.components()[0],
+        cliptheory::instance::Component::Softmax {
+            a: dvector![1.0, 2.0],
+            label: 1,
+            classes: 2
+        }
+    );
+    let written = instance.to_json_string();
+    assert!(written.contains("\"label\": 1,") && written.contains("\"classes\": 2"));
+    let negative = text.replace("\"label\": 1.0", "\"label\": -1");
+    let error = Instance::from_json_str(&negative, Path::new("<string>")).unwrap_err();
+    assert!(error.to_string().contains("components[0].label"), "{error}");
 }

@@ -248,7 +248,7 @@ fn smooth_4_certify_prints_components_when_f_has_no_certificate() {
             .lines()
             .filter(|l| l.starts_with(char::is_numeric))
             .count(),
-        5,
+        6,
         "{table}"
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("no certified (L0, L1) rule"));
@@ -258,7 +258,7 @@ fn smooth_4_certify_prints_components_when_f_has_no_certificate() {
         "--json",
     ]);
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(value["components"].as_array().unwrap().len(), 5);
+    assert_eq!(value["components"].as_array().unwrap().len(), 6);
     assert!(value["f"].is_null() && value["error"].is_string());
 }
 

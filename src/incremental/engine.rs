@@ -14,7 +14,7 @@ use super::trace::{epoch_pass, values, EpochRecord, FinalPoint, Trace};
 use crate::clipping::{clip_factor, Threshold};
 use crate::direction::cdc_rho;
 use crate::error::{Error, Result};
-use crate::instance::{Component, Instance};
+use crate::instance::{softmax_gradient_into, Component, Instance};
 use crate::random::{permutation, seeded_rng};
 use crate::real::{axpy_slices, dot, dot_slices, norm, Real};
 
@@ -324,6 +324,15 @@ fn general_gradient<T: Real>(component: &Component<T>, x: &DVector<T>, scratch: 
             }
             scratch.b.gemv_tr(T::one(), rotation, &scratch.a, T::zero());
         }
+        // The logits go in the first `classes` entries of `scratch.a`
+        // (`dim = classes · p ≥ classes`): no allocation.
+        Component::Softmax { a, label, classes } => softmax_gradient_into(
+            a.as_slice(),
+            *label,
+            x.as_slice(),
+            &mut scratch.a.as_mut_slice()[..*classes],
+            scratch.b.as_mut_slice(),
+        ),
         // Ridge kinds never reach here; computing them generally is still right.
         other => scratch.b.copy_from(&other.gradient(x)),
     }

@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::engine::Engine;
 use crate::clipping::clip_factor;
 use crate::error::Result;
-use crate::instance::{Component, Instance};
+use crate::instance::{softmax_logits, Component, Instance};
 use crate::real::{norm, Real};
+use crate::special::softmax_exponentials;
 
 /// The quantities of one epoch, at its start point `x_k` (and `‖e_k‖`, the
 /// IG-1 slack over the epoch), all in `f64` from values computed in the
@@ -179,25 +180,39 @@ pub(super) fn epoch_pass<T: Real>(
     }
 }
 
-/// `(f_i(x), ln 2 × its log-cosh atoms)`: the value and the part of its
-/// magnitude hidden in the log-cosh evaluation (see [`values`]).
+/// `(f_i(x), h_i(x))`: the value and the part of its magnitude hidden in
+/// its evaluation (see [`values`]): `ln 2` per log-cosh atom, and for a
+/// softmax `|m| + |z_k|`, the logits whose difference `m − z_k` is part of
+/// the value (each carries the rounding of its own inner product).
 fn value_and_hidden<T: Real>(component: &Component<T>, x: &DVector<T>) -> (T, T) {
-    let hidden = match component {
+    match component {
         Component::Separable { atoms, .. } => {
             let count = atoms
                 .iter()
                 .filter(|a| matches!(a, crate::instance::Atom::LogCosh { .. }))
                 .count();
-            T::of(count as f64 * std::f64::consts::LN_2)
+            (
+                component.value(x),
+                T::of(count as f64 * std::f64::consts::LN_2),
+            )
         }
-        _ => T::zero(),
-    };
-    (component.value(x), hidden)
+        Component::Softmax { a, label, classes } => {
+            let mut z = softmax_logits(a.as_slice(), *classes, x.as_slice());
+            let label_logit = z[*label];
+            let sums = softmax_exponentials(&mut z);
+            (
+                sums.cross_entropy(label_logit),
+                sums.max.abs() + label_logit.abs(),
+            )
+        }
+        _ => (component.value(x), T::zero()),
+    }
 }
 
 /// `(f(x), (1/n) Σ_i m_i(x))`, `m_i = |f_i(x)|` plus `ln 2` per log-cosh
 /// atom (it is evaluated as `|t| + ln(1 + e^{−2|t|}) − ln 2`, whose terms
-/// are that large even where `f_i ≈ 0`); `f` summed as [`Instance::value`] does.
+/// are that large even where `f_i ≈ 0`) and `|m| + |z_k|` per softmax
+/// (`(m − z_k) + ln(1 + r)`, see [`crate::special::SoftmaxSums`]); `f` summed as [`Instance::value`] does.
 pub fn values<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> (T, T) {
     let n = T::of(instance.n() as f64);
     let (sum, magnitude) =

@@ -1,14 +1,14 @@
 //! The components of the finite sum: the kinds of the instance format
-//! (linear, quadratic, exponential, logistic, separable with one-dimensional
-//! atoms) and user-defined objectives, each with a value, a gradient and a
-//! Hessian, generic over the float type.
+//! (linear, quadratic, exponential, logistic, softmax, separable with
+//! one-dimensional atoms) and user-defined objectives, each with a value, a
+//! gradient and a Hessian, generic over the float type.
 
 use nalgebra::{DMatrix, DVector};
 
 use crate::error::{Error, Result};
 use crate::objective::{Custom, Objective};
-use crate::real::{dot, Real};
-use crate::special::{log_cosh, sigmoid, softplus};
+use crate::real::{dot, dot_slices, Real};
+use crate::special::{log_cosh, sigmoid, softmax_exponentials, softplus, SoftmaxSums};
 
 /// A one-dimensional atom `φ(t)` of a separable component.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,6 +139,84 @@ fn along_atoms<T: Real>(
     )
 }
 
+/// Refuses a softmax component `i` with fewer than 2 classes or a label
+/// outside `0..classes` (the file reader and [`super::Instance::new`] both
+/// ask, so a component built in code is held to the format's rules).
+pub(crate) fn check_softmax_classes(i: usize, label: usize, classes: usize) -> Result<()> {
+    if classes < 2 {
+        return Err(Error::InvalidField {
+            field: format!("components[{i}].classes"),
+            reason: format!("a softmax needs at least 2 classes, got {classes}"),
+        });
+    }
+    if label >= classes {
+        return Err(Error::InvalidField {
+            field: format!("components[{i}].label"),
+            reason: format!("must be a class in 0..{classes}, got {label}"),
+        });
+    }
+    Ok(())
+}
+
+/// The logits `z_c = ⟨W_c, a⟩` of a softmax component, `x = vec(W)`
+/// row-major (the products summed by [`dot_slices`]).
+pub(crate) fn softmax_logits<T: Real>(a: &[T], classes: usize, x: &[T]) -> Vec<T> {
+    let mut z = vec![T::zero(); classes];
+    write_softmax_logits(a, x, &mut z);
+    z
+}
+
+fn write_softmax_logits<T: Real>(a: &[T], x: &[T], logits: &mut [T]) {
+    for (z, row) in logits.iter_mut().zip(x.chunks_exact(a.len().max(1))) {
+        *z = dot_slices(a, row);
+    }
+}
+
+/// `out = ∇f(x)` for a softmax component: block `c` of `out` is
+/// `(p_c − [c = k]) a`, with `p_k − 1 = −(S − e_k)/S` from
+/// [`SoftmaxSums::complement`] (no cancellation when `p_k ≈ 1`). `logits`
+/// (`classes` entries) is scratch, so the engine's hot loop allocates
+/// nothing; [`Component::gradient`] calls this too (the same bits).
+pub(crate) fn softmax_gradient_into<T: Real>(
+    a: &[T],
+    label: usize,
+    x: &[T],
+    logits: &mut [T],
+    out: &mut [T],
+) {
+    write_softmax_logits(a, x, logits);
+    let sums = softmax_exponentials(logits);
+    let total = sums.total();
+    for (c, (&e, block)) in logits
+        .iter()
+        .zip(out.chunks_exact_mut(a.len().max(1)))
+        .enumerate()
+    {
+        let coefficient = if c == label {
+            -sums.complement(c, e) / total
+        } else {
+            e / total
+        };
+        for (o, &ak) in block.iter_mut().zip(a) {
+            *o = coefficient * ak;
+        }
+    }
+}
+
+/// `diag(p) − p pᵀ` from the exponentials `e` and their sums: diagonal
+/// `p_c (1 − p_c)` with `1 − p_c` from [`SoftmaxSums::complement`].
+fn softmax_curvature<T: Real>(e: &[T], sums: &SoftmaxSums<T>) -> DMatrix<T> {
+    let total = sums.total();
+    let p: Vec<T> = e.iter().map(|&v| v / total).collect();
+    DMatrix::from_fn(e.len(), e.len(), |r, c| {
+        if r == c {
+            p[r] * (sums.complement(r, e[r]) / total)
+        } else {
+            -(p[r] * p[c])
+        }
+    })
+}
+
 /// One component `f_i` of the finite sum.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Component<T: Real> {
@@ -170,6 +248,18 @@ pub enum Component<T: Real> {
         /// `±1`.
         label: T,
     },
+    /// Multinomial logistic regression (softmax cross-entropy):
+    /// `log Σ_c e^{⟨W_c, a⟩} − ⟨W_label, a⟩`, with `x = vec(W)` row-major,
+    /// `W` the `classes × p` weight matrix and `p = a.len()` (so `x` has
+    /// `classes · p` entries, `W_c = x[c p .. (c + 1) p]`).
+    Softmax {
+        /// Feature vector `a` (`p` entries).
+        a: DVector<T>,
+        /// The class `k ∈ 0..classes`.
+        label: usize,
+        /// The number of classes `K ≥ 2`.
+        classes: usize,
+    },
     /// `Σ_j φ_j(z_j)` with `z = rotation (x − shift)`.
     Separable {
         /// Orthogonal `R`.
@@ -190,6 +280,8 @@ impl<T: Real> Component<T> {
             Component::Linear { c } => c.len(),
             Component::Quadratic { hessian, .. } => hessian.nrows(),
             Component::Exp { a, .. } | Component::Logistic { a, .. } => a.len(),
+            // Saturating: a count that overflows is refused as a dimension mismatch.
+            Component::Softmax { a, classes, .. } => classes.saturating_mul(a.len()),
             Component::Separable { rotation, .. } => rotation.nrows(),
             Component::Custom(custom) => custom.get::<T>().dim(),
         }
@@ -206,6 +298,11 @@ impl<T: Real> Component<T> {
             } => dot(x, &(hessian * x)) / T::of(2.0) + dot(linear, x) + *constant,
             Component::Exp { a, b } => (dot(a, x) + *b).exp(),
             Component::Logistic { a, label } => softplus(-*label * dot(a, x)),
+            Component::Softmax { a, label, classes } => {
+                let mut z = softmax_logits(a.as_slice(), *classes, x.as_slice());
+                let label_logit = z[*label];
+                softmax_exponentials(&mut z).cross_entropy(label_logit)
+            }
             Component::Separable {
                 rotation,
                 shift,
@@ -233,6 +330,18 @@ impl<T: Real> Component<T> {
                 // d/dx log(1 + e^{−y⟨a,x⟩}) = −y σ(−y⟨a,x⟩) a
                 a * (-*label * sigmoid(-*label * dot(a, x)))
             }
+            Component::Softmax { a, label, classes } => {
+                let mut logits = vec![T::zero(); *classes];
+                let mut out = DVector::zeros(classes * a.len());
+                softmax_gradient_into(
+                    a.as_slice(),
+                    *label,
+                    x.as_slice(),
+                    &mut logits,
+                    out.as_mut_slice(),
+                );
+                out
+            }
             Component::Separable {
                 rotation,
                 shift,
@@ -246,7 +355,8 @@ impl<T: Real> Component<T> {
     }
 
     /// `∇²f_i(x)`: `0` (linear), `H` (quadratic), `e^{⟨a,x⟩+b} a aᵀ` (exp),
-    /// `σ(1 − σ) a aᵀ` with `σ = σ(−label⟨a, x⟩)` (logistic), and
+    /// `σ(1 − σ) a aᵀ` with `σ = σ(−label⟨a, x⟩)` (logistic),
+    /// `(diag(p) − p pᵀ) ⊗ a aᵀ` with `p` the softmax of the logits (softmax), and
     /// `Rᵀ diag(φ_j''(z_j)) R` with `z = R(x − shift)` (separable), and a
     /// user-defined objective's own (an error when it has none).
     pub fn hessian(&self, x: &DVector<T>) -> Result<DMatrix<T>> {
@@ -258,6 +368,11 @@ impl<T: Real> Component<T> {
             Component::Logistic { a, label } => {
                 let s = sigmoid(-*label * dot(a, x));
                 outer(a, s * (T::one() - s))
+            }
+            Component::Softmax { a, classes, .. } => {
+                let mut e = softmax_logits(a.as_slice(), *classes, x.as_slice());
+                let sums = softmax_exponentials(&mut e);
+                softmax_curvature(&e, &sums).kronecker(&(a * a.transpose()))
             }
             Component::Separable {
                 rotation,
@@ -327,6 +442,11 @@ impl<T: Real> Component<T> {
             Component::Logistic { a, label } => Component::Logistic {
                 a: v(a),
                 label: s(label),
+            },
+            Component::Softmax { a, label, classes } => Component::Softmax {
+                a: v(a),
+                label: *label,
+                classes: *classes,
             },
             Component::Separable {
                 rotation,

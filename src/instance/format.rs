@@ -49,6 +49,13 @@ enum ComponentFile {
         a: Vec<f64>,
         label: f64,
     },
+    // Any JSON number, checked to be a non-negative integer on load (a
+    // typed field would lose the field's name in serde's error).
+    Softmax {
+        a: Vec<f64>,
+        label: serde_json::Number,
+        classes: serde_json::Number,
+    },
     Separable {
         rotation: Vec<Vec<f64>>,
         shift: Vec<f64>,
@@ -117,6 +124,25 @@ fn matrix(field: &str, rows: &[Vec<f64>], dim: usize) -> Result<DMatrix<f64>> {
         vector(&format!("{field}[{r}]"), row, dim)?;
     }
     Ok(DMatrix::from_fn(dim, dim, |r, c| rows[r][c]))
+}
+
+/// A JSON number that must be a non-negative integer (a class index or
+/// count); an integral float such as `2.0` (what numpy writes) counts.
+fn index(field: &str, number: &serde_json::Number) -> Result<usize> {
+    let integral_float = || {
+        number
+            .as_f64()
+            .filter(|v| v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(v))
+            .map(|v| v as u64)
+    };
+    number
+        .as_u64()
+        .or_else(integral_float)
+        .and_then(|v| usize::try_from(v).ok())
+        .ok_or_else(|| Error::InvalidField {
+            field: field.into(),
+            reason: format!("must be a non-negative integer, got {number}"),
+        })
 }
 
 fn scalar(field: impl Fn() -> String, x: f64) -> Result<f64> {
@@ -226,6 +252,26 @@ fn component_from_file(i: usize, dim: usize, value: &serde_json::Value) -> Resul
             Component::Logistic {
                 a: vector(&field("a"), a, dim)?,
                 label: *label,
+            }
+        }
+        ComponentFile::Softmax { a, label, classes } => {
+            let (label, classes) = (
+                index(&field("label"), label)?,
+                index(&field("classes"), classes)?,
+            );
+            super::check_softmax_classes(i, label, classes)?;
+            if !dim.is_multiple_of(classes) {
+                return Err(Error::InvalidField {
+                    field: field("classes"),
+                    reason: format!(
+                        "x = vec(W) has dim = {dim} entries, not a multiple of classes = {classes}"
+                    ),
+                });
+            }
+            Component::Softmax {
+                a: vector(&field("a"), a, dim / classes)?,
+                label,
+                classes,
             }
         }
         ComponentFile::Custom { .. } => {
@@ -386,6 +432,11 @@ impl Instance<f64> {
                     Component::Logistic { a, label } => ComponentFile::Logistic {
                         a: a.iter().copied().collect(),
                         label: *label,
+                    },
+                    Component::Softmax { a, label, classes } => ComponentFile::Softmax {
+                        a: a.iter().copied().collect(),
+                        label: (*label as u64).into(),
+                        classes: (*classes as u64).into(),
                     },
                     Component::Custom(custom) => ComponentFile::Custom {
                         description: custom.describe(),

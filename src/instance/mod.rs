@@ -11,6 +11,7 @@
 pub mod component;
 pub mod format;
 
+pub(crate) use component::{check_softmax_classes, softmax_gradient_into, softmax_logits};
 pub use component::{Atom, Component};
 pub use format::{INSTANCE_FORMAT, ROTATION_TOLERANCE};
 
@@ -99,6 +100,9 @@ impl<T: Real> Instance<T> {
             });
         }
         for (i, component) in components.iter().enumerate() {
+            if let Component::Softmax { label, classes, .. } = component {
+                check_softmax_classes(i, *label, *classes)?;
+            }
             if component.dim() != x0.len() {
                 return Err(Error::DimensionMismatch {
                     field: format!("components[{i}]"),

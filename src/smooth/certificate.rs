@@ -20,8 +20,8 @@
 //! 3. *Separable* (SMOOTH-4): `(max_j ℓ0_j, max_j ℓ1_j)` over coordinates,
 //!    invariant under the rotation and the shift.
 //! 4. *Average* (SMOOTH-4, SMOOTH-5): parts with globally bounded gradient
-//!    and Hessian (linear, logistic, separable groups of logistic/log-cosh
-//!    atoms) form `h` with `‖∇h‖ ≤ M`, `‖∇²h‖ ≤ L`; the other parts
+//!    and Hessian (linear, logistic, softmax `(√2 (1/n)Σ‖a‖, ½λ_max(Σ a aᵀ)/n)`
+//!    per class count, separable groups of logistic/log-cosh atoms) form `h` with `‖∇h‖ ≤ M`, `‖∇²h‖ ≤ L`; the other parts
 //!    (quadratic `(‖Σ H‖/n, 0)`, exponential `(0, A/cos θ)` by the cone rule,
 //!    other separable groups) must be a single part, or all have `ℓ1 = 0`;
 //!    then `f` is `(ℓ0 + L + ℓ1 M, ℓ1)` (resp. `(Σ ℓ0 + L, 0)`). Anything
@@ -1017,6 +1017,8 @@ type Group<'a> = (
     Vec<&'a Vec<Atom<f64>>>,
     Vec<usize>,
 );
+/// Softmax components with one class count: `(K, features, indices)`.
+type SoftmaxGroup<'a> = (usize, Vec<&'a DVector<f64>>, Vec<usize>);
 
 /// Refuses a NaN or infinite parameter (`max` and comparisons would
 /// otherwise skip it silently), naming the component.
@@ -1050,6 +1052,8 @@ fn ensure_finite_parameters(index: usize, component: &Component<f64>) -> Result<
             .collect(),
         Component::Exp { a, b } => a.iter().chain([b]).copied().collect(),
         Component::Logistic { a, label } => a.iter().chain([label]).copied().collect(),
+        // The label and class count are integers, checked on construction.
+        Component::Softmax { a, .. } => a.iter().copied().collect(),
         Component::Separable {
             rotation,
             shift,
@@ -1102,6 +1106,9 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
     let mut logistic_indices = Vec::new();
     let mut exponentials: Vec<&DVector<f64>> = Vec::new();
     let mut exp_indices = Vec::new();
+    // Softmax components by class count `K` (with `dim` fixed, `K` fixes
+    // the feature dimension `p = dim/K`): features and indices.
+    let mut softmax: Vec<SoftmaxGroup<'_>> = Vec::new();
     let mut groups: Vec<Group<'_>> = Vec::new();
     for &(index, component) in components {
         match component {
@@ -1133,6 +1140,15 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
             Component::Logistic { a, .. } => {
                 logistic.push(a);
                 logistic_indices.push(index);
+            }
+            Component::Softmax { a, classes, .. } => {
+                match softmax.iter_mut().find(|(k, _, _)| k == classes) {
+                    Some(group) => {
+                        group.1.push(a);
+                        group.2.push(index);
+                    }
+                    None => softmax.push((*classes, vec![a], vec![index])),
+                }
             }
             Component::Separable {
                 rotation,
@@ -1208,6 +1224,9 @@ fn certify_indexed(components: &[(usize, &Component<f64>)], dim: usize) -> Resul
             indices: logistic_indices,
         });
     }
+    for (classes, features, indices) in softmax {
+        parts.push(softmax_part(classes, &features, indices, weight)?);
+    }
     let (nonzero, nonzero_indices): (Vec<&DVector<f64>>, Vec<usize>) = exponentials
         .into_iter()
         .zip(exp_indices)
@@ -1258,6 +1277,39 @@ fn logistic_gram_norm_up(vectors: &[&DVector<f64>], dim: usize) -> (f64, f64) {
         mul_up(2.0 * k * ETA, dim as f64),
     );
     (symmetric_norm_up_by(&gram, extra), sum_norms)
+}
+
+/// The softmax rule (`docs/smoothness.md`, "The softmax bound"): softmax
+/// components with `K` classes and features `a_i ∈ R^p` have
+/// `∇²f_i = (diag(p_i) − p_i p_iᵀ) ⊗ a_i a_iᵀ ≼ ½ I_K ⊗ a_i a_iᵀ` (every
+/// `vᵀ(diag(p) − ppᵀ)v` is a variance of `v`, at most
+/// `(max v − min v)²/4 ≤ ½` for a unit `v`) and `‖∇f_i‖ = ‖p_i − e_k‖ ‖a_i‖
+/// ≤ √2 ‖a_i‖`, so their share of `f` has the bounds
+/// `(M, L) = (√2 (1/n) Σ‖a_i‖, ½ λ_max(Σ a_i a_iᵀ)/n)`, `λ_max` bounded
+/// as for logistic regression ([`logistic_gram_norm_up`] in dimension `p`).
+fn softmax_part(
+    classes: usize,
+    features: &[&DVector<f64>],
+    indices: Vec<usize>,
+    weight: f64,
+) -> Result<Part> {
+    let p = features.first().map_or(0, |a| a.len());
+    let (sum, norms) = logistic_gram_norm_up(features, p);
+    let l = div_up(mul_up(sum, weight), 2.0);
+    // f64's √2 is above the real √2; one more step up makes that explicit.
+    let m = mul_up(mul_up(norms, weight), next_up(std::f64::consts::SQRT_2));
+    if !(l.is_finite() && m.is_finite()) {
+        return Err(refuse(
+            &indices,
+            format!("softmax features: ½λ_max(Σ a aᵀ)/n = {l:e} or √2 (1/n)Σ‖a‖ = {m:e} overflows"),
+        ));
+    }
+    Ok(Part {
+        pair: Pair::new(l, 0.0),
+        bounded: Some((m, l)),
+        rule: format!("softmax ({classes} classes) ½λ_max(Σ a aᵀ)/n"),
+        indices,
+    })
 }
 
 /// Feature vectors per block of the Gram matrix's `gemm` (a `dim × 256`

@@ -3,7 +3,8 @@
 //! [`certificate`](super::certificate) by construction: the families only
 //! combine terms those rules cover.
 //!
-//! Families ([`Family`]): quadratic sums, logistic regression, exponential
+//! Families ([`Family`]): quadratic sums, logistic regression, softmax
+//! (multinomial logistic) regression, exponential
 //! components in a cone, separable sums under a random rotation and shift
 //! (several components sharing them, so atoms add up on one coordinate, plus
 //! bounded perturbations), mixed-sign exponential sums on one line
@@ -33,6 +34,8 @@ pub enum Family {
     Quadratic,
     /// `(1/n) Σ log(1 + e^{−y_i ⟨a_i, x⟩})`.
     Logistic,
+    /// `(1/n) Σ (log Σ_c e^{⟨W_c, a_i⟩} − ⟨W_{k_i}, a_i⟩)`, `K ∈ 2..=4` classes.
+    Softmax,
     /// `(1/n) Σ e^{⟨a_i, x⟩ + b_i}` with all `a_i` in a cone of half-angle < 45°.
     ExpCone,
     /// Separable components sharing one rotation and shift, plus bounded
@@ -48,9 +51,10 @@ pub enum Family {
 
 impl Family {
     /// Every family, in table order.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Quadratic,
         Family::Logistic,
+        Family::Softmax,
         Family::ExpCone,
         Family::Separable,
         Family::MixedExp,
@@ -63,6 +67,7 @@ impl Family {
         match self {
             Family::Quadratic => "quadratic",
             Family::Logistic => "logistic regression",
+            Family::Softmax => "softmax regression",
             Family::ExpCone => "exp components in a cone",
             Family::Separable => "rotated separable + perturbation",
             Family::MixedExp => "mixed-sign exp sums (one line)",
@@ -76,6 +81,7 @@ impl Family {
         match self {
             Family::Quadratic => quadratic_case(),
             Family::Logistic => logistic_case(),
+            Family::Softmax => softmax_case(),
             Family::ExpCone => exp_cone_case(),
             Family::Separable => separable_case(),
             Family::MixedExp => mixed_exp_case(),
@@ -175,6 +181,38 @@ pub fn logistic_case() -> BoxedStrategy<Instance<f64>> {
                 DVector::from_column_slice(&x0) / scale,
                 components,
                 "logistic regression family",
+            )
+        })
+        .boxed()
+}
+
+/// Softmax regression, `n ∈ 2..=16` examples, `K ∈ 2..=4` classes,
+/// `p ∈ 1..=3` features of scale `10^s`, `s ∈ [−1, 1]`, weights `x0` of
+/// scale `10^{−s}` (logits of order one to a few).
+pub fn softmax_case() -> BoxedStrategy<Instance<f64>> {
+    (2usize..=16, 2usize..=4, 1usize..=3)
+        .prop_flat_map(|(n, classes, p)| {
+            (
+                prop::collection::vec((vector(p, 1.0), 0..classes), n),
+                Just(classes),
+                LOG10_RATE,
+                vector(classes * p, 2.0),
+            )
+        })
+        .prop_map(|(rows, classes, s, x0)| {
+            let scale = 10f64.powf(s);
+            let components = rows
+                .iter()
+                .map(|(a, label)| Component::Softmax {
+                    a: DVector::from_column_slice(a) * scale,
+                    label: *label,
+                    classes,
+                })
+                .collect();
+            instance(
+                DVector::from_column_slice(&x0) / scale,
+                components,
+                "softmax regression family",
             )
         })
         .boxed()
@@ -504,6 +542,7 @@ pub fn smooth_case() -> BoxedStrategy<Instance<f64>> {
     prop_oneof![
         quadratic_case(),
         logistic_case(),
+        softmax_case(),
         exp_cone_case(),
         separable_case(),
         mixed_exp_case(),

@@ -351,6 +351,63 @@ fn ig_5_wine_logistic_run_converges_when_clipping_fades() {
     assert!(biased.final_point.f > reference.final_point.f + 0.01);
 }
 
+/// The softmax kind under the methods of `run`: the engine's final iterate
+/// after 6 epochs equals an independent numpy loop
+/// (`tests/fixtures/make_softmax_fixture.py`: textbook softmax, gradient
+/// `outer(p − e_k, a)` of the row-major `W`, clipping `g min(1, γ/‖g‖)`) to
+/// `1e-9` relative, for `b = 1`, the clipped batch mean (`b = 2` and
+/// `b = n`) and per-example clipping (`b = 3`). Both compute the same real
+/// numbers in a different order; the gap observed is about `1e-15`.
+#[test]
+fn ig_2_softmax_run_matches_a_numpy_loop() {
+    let instance = fixture("ig_softmax_run.json");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/ig_softmax_run_expected.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let step = expected["step"].as_f64().unwrap();
+    let epochs = expected["epochs"].as_u64().unwrap() as usize;
+    let mut moved = 0.0f64;
+    for case in expected["runs"].as_array().unwrap() {
+        let batch = case["batch"].as_u64().unwrap() as usize;
+        let variant = match case["variant"].as_str().unwrap() {
+            "per-example" => Variant::PerExample,
+            _ => Variant::Clipped,
+        };
+        let config = RunConfig::new(step, epochs, batch)
+            .unwrap()
+            .variant(variant);
+        let trace = run(&instance, &config, true).unwrap();
+        for (k, (engine, numpy)) in trace
+            .final_point
+            .x
+            .iter()
+            .zip(case["x"].as_array().unwrap())
+            .enumerate()
+        {
+            let numpy = numpy.as_f64().unwrap();
+            assert!(
+                (engine - numpy).abs() <= 1e-9 * (1.0 + numpy.abs()),
+                "b = {batch}, {variant:?}, x[{k}]: {engine} vs numpy {numpy}"
+            );
+        }
+        for (x, x0) in trace.final_point.x.iter().zip(instance.x0().iter()) {
+            moved = moved.max((x - x0).abs());
+        }
+        // IG-1 along the run.
+        assert!(trace
+            .epochs
+            .iter()
+            .all(|r| r.ig_1_slack.is_some_and(|s| s >= -1e-12)));
+    }
+    // Teeth: the runs move far beyond the tolerance.
+    assert!(moved > 0.1, "{moved}");
+}
+
 /// IG-2 for per-example clipping inside batches (`--variant per-example`,
 /// `x ← x − α Σ_{i∈B} clip_γ(∇f_i(x))`): the engine equals an independent
 /// loop over [`Component::gradient`] and `clipping::clip` to 1e-12 after five

@@ -238,6 +238,16 @@ fn component_dual(c: &Component<f64>, x: &DVector<Dual2DVec64>) -> Dual2DVec64 {
         }
         Component::Exp { a, b } => (dot(a, x) + *b).exp(),
         Component::Logistic { a, label } => (dot(a, x) * -*label).exp().ln_1p(),
+        // The textbook log Σ e^z − z_k, nothing shared with the library's
+        // cancellation-free form.
+        Component::Softmax { a, label, classes } => {
+            let p = a.len();
+            let logits: Vec<Dual2DVec64> = (0..*classes)
+                .map(|c| (0..p).map(|j| x[c * p + j].clone() * a[j]).sum())
+                .collect();
+            let total: Dual2DVec64 = logits.iter().map(|z| z.clone().exp()).sum();
+            total.ln() - logits[*label].clone()
+        }
         Component::Separable {
             rotation,
             shift,
@@ -273,6 +283,93 @@ fn smooth_4_component_hessians_match_autodiff() {
             assert!(
                 (c.hessian(&x).unwrap() - &h).abs().max() <= 1e-12 * scale,
                 "{c:?}"
+            );
+        }
+    }
+}
+
+/// SMOOTH-4, softmax kind: the hand-written value, gradient and Hessian
+/// (`(diag(p) − ppᵀ) ⊗ a aᵀ` on `x = vec(W)` row-major) equal exact AD to
+/// `1e-12` for `K = 3` classes of `p = 2` features, every label, at points
+/// where the label is and is not the likeliest class.
+#[test]
+fn smooth_4_softmax_gradient_and_hessian_match_autodiff() {
+    let a = DVector::from_vec(vec![0.7, -1.3]);
+    let points = [
+        [0.5, -0.25, 1.0, 0.3, -0.8, 0.1],
+        [-1.0, 0.7, 0.2, 2.0, 0.4, -1.5],
+        [0.0; 6],
+    ];
+    for label in 0..3 {
+        let c = Component::Softmax {
+            a: a.clone(),
+            label,
+            classes: 3,
+        };
+        for x in points {
+            let x = DVector::from_column_slice(&x);
+            let (f, g, h) = hessian(|v| component_dual(&c, &v), &x);
+            assert!((c.value(&x) - f).abs() <= 1e-12 * (1.0 + f.abs()), "{x}");
+            assert!((c.gradient(&x) - &g).abs().max() <= 1e-12 * (1.0 + g.abs().max()));
+            let scale = 1.0 + h.abs().max();
+            assert!((c.hessian(&x).unwrap() - &h).abs().max() <= 1e-12 * scale);
+            // Teeth: the transposed (column-major) layout of W is a
+            // different function, caught far outside the tolerance.
+            let transposed = DVector::from_fn(6, |r, _| x[(r % 3) * 2 + r / 3]);
+            assert!(
+                (c.gradient(&transposed) - &g).abs().max() > 1e-3 || x.iter().all(|&v| v == 0.0)
+            );
+        }
+    }
+}
+
+/// SMOOTH-4, softmax rule: with two classes at `W = 0` every softmax is
+/// `(½, ½)`, so `∇²f(0) = [[¼, −¼], [−¼, ¼]] ⊗ (1/n)Σ a aᵀ`, whose norm is
+/// `½ λ_max(Σ a aᵀ)/n`: the certified `L0` is attained (to rounding), and
+/// a certificate 10% lower is refuted there. With three classes the
+/// softmax at `0` is uniform and the curvature there only `⅓ λ_max/n`.
+#[test]
+fn smooth_4_softmax_certificate_is_attained_at_zero_with_two_classes() {
+    let rows = [[1.0, 2.0, -0.5], [0.3, -1.0, 1.5], [-2.0, 0.1, 0.4]];
+    let mut gram = DMatrix::<f64>::zeros(3, 3);
+    for r in &rows {
+        let a = DVector::from_column_slice(r);
+        gram += &a * a.transpose();
+    }
+    let lambda = gram.symmetric_eigenvalues().max();
+    for (classes, attained) in [(2usize, 0.5), (3, 1.0 / 3.0)] {
+        let components = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Component::Softmax {
+                a: DVector::from_column_slice(r),
+                label: i % classes,
+                classes,
+            })
+            .collect();
+        let instance = instance_of(components);
+        let pair = certify_f(&instance).unwrap();
+        assert_eq!(pair.l1, 0.0);
+        let rule = 0.5 * lambda / 3.0;
+        assert!(
+            pair.l0 >= rule && pair.l0 <= rule * (1.0 + 1e-12),
+            "{pair:?} vs {rule}"
+        );
+        let zero = DVector::zeros(3 * classes);
+        let curvature = instance
+            .hessian(&zero)
+            .unwrap()
+            .symmetric_eigenvalues()
+            .amax();
+        let expected = attained * lambda / 3.0;
+        assert!(
+            (curvature - expected).abs() <= 1e-12 * expected,
+            "{curvature} vs {expected}"
+        );
+        if classes == 2 {
+            assert!(
+                0.9 * pair.l0 < curvature,
+                "the 10% tightened bound must be refuted"
             );
         }
     }
@@ -835,6 +932,25 @@ fn smooth_4_component_ends_are_sound_or_refused() {
             vec![Component::Logistic {
                 a: v(&[1e160, 0.0]),
                 label: 1.0,
+            }],
+            None,
+        ),
+        (
+            "softmax tiny (K = 2, p = 1)",
+            vec![Component::Softmax {
+                a: v(&[1e-170]),
+                label: 0,
+                classes: 2,
+            }],
+            // ½ a² underflows; the exact curvature is positive.
+            Some((ETA_POSITIVE, 0.0)),
+        ),
+        (
+            "softmax huge (K = 2, p = 1)",
+            vec![Component::Softmax {
+                a: v(&[1e160]),
+                label: 1,
+                classes: 2,
             }],
             None,
         ),
