@@ -198,7 +198,13 @@ const RIDGE_BLOCK: usize = 4;
 fn add_ridge_block<T: Real>(g: &mut [T], d: &mut [T], block: &[(&[T], T, T)]) {
     if let [(a0, c0, k0), (a1, c1, k1), (a2, c2, k2), (a3, c3, k3)] = block {
         let len = g.len();
-        let (d, a0, a1, a2, a3) = (&mut d[..len], &a0[..len], &a1[..len], &a2[..len], &a3[..len]);
+        let (d, a0, a1, a2, a3) = (
+            &mut d[..len],
+            &a0[..len],
+            &a1[..len],
+            &a2[..len],
+            &a3[..len],
+        );
         for j in 0..len {
             let (mut gj, mut dj) = (g[j], d[j]);
             gj += *c0 * a0[j];

@@ -70,7 +70,7 @@ enum ComponentFile {
     },
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Debug, Clone)]
 struct InstanceFile {
     format: String,
     dim: usize,
@@ -82,20 +82,49 @@ struct InstanceFile {
     note: Option<String>,
 }
 
+/// An instance file as read: each component kept as its raw JSON text
+/// (borrowed from the file's text, not a `serde_json::Value` tree of 30–50
+/// bytes per number), parsed one by one into its kind's struct so that an
+/// error names `components[i]` and its field, and so that the peak memory
+/// of a load is the text plus the instance.
+#[derive(Deserialize)]
+struct InstanceFileInput<'a> {
+    format: String,
+    dim: usize,
+    gamma: f64,
+    x0: Vec<f64>,
+    #[serde(borrow)]
+    components: Vec<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
 /// Deserialises `value`, naming `field` and the path inside it on error.
 fn parse_part<T: serde::de::DeserializeOwned>(field: &str, value: &serde_json::Value) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let inner = e.path().to_string();
-        let at = if inner == "." {
-            field.to_string()
-        } else {
-            format!("{field}.{inner}")
-        };
-        Error::InvalidField {
-            field: at,
-            reason: e.inner().to_string(),
-        }
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| located(field, e))
+}
+
+/// [`parse_part`] from a component's raw JSON text.
+fn parse_raw<T: serde::de::DeserializeOwned>(
+    field: &str,
+    raw: &serde_json::value::RawValue,
+) -> Result<T> {
+    let deserializer = &mut serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(deserializer).map_err(|e| located(field, e))
+}
+
+/// A serde error at `path` inside `field`, as an error naming both.
+fn located(field: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let inner = e.path().to_string();
+    let at = if inner == "." {
+        field.to_string()
+    } else {
+        format!("{field}.{inner}")
+    };
+    Error::InvalidField {
+        field: at,
+        reason: e.inner().to_string(),
+    }
 }
 
 fn vector(field: &str, values: &[f64], dim: usize) -> Result<DVector<f64>> {
@@ -205,8 +234,12 @@ fn atom_from_file(field: &str, atom: &serde_json::Value) -> Result<Atom<f64>> {
     })
 }
 
-fn component_from_file(i: usize, dim: usize, value: &serde_json::Value) -> Result<Component<f64>> {
-    let file: ComponentFile = parse_part(&format!("components[{i}]"), value)?;
+fn component_from_file(
+    i: usize,
+    dim: usize,
+    raw: &serde_json::value::RawValue,
+) -> Result<Component<f64>> {
+    let file: ComponentFile = parse_raw(&format!("components[{i}]"), raw)?;
     let file = &file;
     let field = |name: &str| format!("components[{i}].{name}");
     Ok(match file {
@@ -341,8 +374,8 @@ impl Instance<f64> {
     /// the source in errors (a path, or `"<string>"`).
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Self> {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let file: InstanceFile =
-            serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| Error::Parse {
+        let file: InstanceFileInput = serde_path_to_error::deserialize(&mut *deserializer)
+            .map_err(|e| Error::Parse {
                 path: origin.to_path_buf(),
                 reason: format!("at `{}`: {}", e.path(), e.inner()),
             })?;
@@ -354,7 +387,7 @@ impl Instance<f64> {
         Self::from_file_model(&file)
     }
 
-    fn from_file_model(file: &InstanceFile) -> Result<Self> {
+    fn from_file_model(file: &InstanceFileInput) -> Result<Self> {
         if file.format != INSTANCE_FORMAT {
             return Err(Error::InvalidField {
                 field: "format".into(),
