@@ -1386,4 +1386,47 @@ mod tests {
         assert!(refinement < seen, "{refinement} vs {seen}");
         assert_eq!(result.f_min, refinement);
     }
+
+    /// The two forms of the sigmoid are the same function; which one is
+    /// taken matters where `e^{±z}` overflows: at `|t| = 1000` the
+    /// logistic slope is `−y` or `0`, never NaN.
+    #[test]
+    fn logistic_profiles_do_not_overflow_far_out() {
+        for y in [1.0f64, -1.0] {
+            for t in [1000.0f64, -1000.0] {
+                // −y σ(−y t): σ(1000) = 1, σ(−1000) = 0 in f64.
+                let slope = if -y * t > 0.0 { -y } else { 0.0 };
+                assert_eq!(
+                    Profile::Logistic(y).coefficient(t),
+                    slope,
+                    "y = {y}, t = {t}"
+                );
+                let (c, value) = Profile::Logistic(y).coefficient_and_value(t);
+                assert_eq!(c, slope, "y = {y}, t = {t}");
+                // log(1 + e^{−y t}) is max(−y t, 0) up to e^{−1000}.
+                assert_eq!(value, (-y * t).max(0.0), "y = {y}, t = {t}");
+            }
+        }
+    }
+
+    /// The overflow check of the start point uses the sum of squares
+    /// (the norm only when that overflows): 30 entries `±5e307` have a
+    /// finite sum of entries but `‖g‖ = 5e307 √30 > f64::MAX`.
+    #[test]
+    fn a_norm_that_overflows_is_refused_whatever_the_signs() {
+        let c: Vec<f64> = (0..30)
+            .map(|k| if k % 2 == 0 { 5e307 } else { -5e307 })
+            .collect();
+        let instance = Instance::new(gamma(1.0), DVector::zeros(30), vec![linear(&c)]).unwrap();
+        match run(&instance, &RunConfig::new(0.5, 1, 1).unwrap(), false) {
+            Err(Error::InvalidField { field, reason }) => {
+                assert_eq!(field, "x0");
+                assert!(
+                    reason.contains("norm of gradients[0] (overflow)"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
