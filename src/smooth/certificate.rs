@@ -2595,4 +2595,60 @@ mod tests {
             }]
         );
     }
+
+    /// A quartic next to a tiny exponential rate takes `L1 = 1e-200`:
+    /// `4/L1²` overflows, and the coordinate is refused by name (not
+    /// later, as an anonymous overflow of the average).
+    #[test]
+    fn an_overflowing_coordinate_is_refused_by_name() {
+        let atoms = vec![Atom::Quartic, Atom::Exp { a: 1e-200, b: 0.0 }];
+        let reason = refusal(vec![separable(&[0.0, 0.0], atoms)]);
+        assert!(
+            reason.starts_with("components[0]: coordinate 0: the constants overflow"),
+            "{reason}"
+        );
+    }
+
+    /// A quadratic with a zero Hessian is linear: no quadratic part, so
+    /// the certificate keeps its global bounds `(‖c‖, 0)`.
+    #[test]
+    fn a_zero_hessian_adds_no_quadratic_part() {
+        let c = certify_all(vec![Component::Quadratic {
+            hessian: DMatrix::zeros(2, 2),
+            linear: DVector::from_vec(vec![3.0, 4.0]),
+            constant: 1.0,
+        }])
+        .unwrap();
+        assert_eq!(c.pair, Pair::new(0.0, 0.0));
+        let (m, l) = c.bounded.expect("a linear function has global bounds");
+        assert_tight("M", m, 5.0);
+        assert_eq!(l, 0.0);
+        assert!(!c.rule.contains("quadratic"), "{}", c.rule);
+    }
+
+    /// `e1`, `−e1`, `e2`: the unit directions sum to `e2 ≠ 0`, but `±e1`
+    /// are orthogonal to it (`cos θ = 0`): no open half-space holds all
+    /// three, refused (a cone rule with `cos θ ≤ 0` would give `L1 < 0`).
+    #[test]
+    fn exponentials_on_a_closed_half_space_are_refused() {
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        let reason = refusal(vec![
+            Component::Exp {
+                a: v(&[1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Exp {
+                a: v(&[-1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Exp {
+                a: v(&[0.0, 1.0]),
+                b: 0.0,
+            },
+        ]);
+        assert!(
+            reason.starts_with("components[0, 1, 2]: exp components whose directions"),
+            "{reason}"
+        );
+    }
 }
