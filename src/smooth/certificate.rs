@@ -2155,6 +2155,8 @@ mod tests {
             (zero.pair, zero.bounded),
             (Pair::new(0.0, 0.0), Some((0.0, 0.0)))
         );
+        // A zero gradient uses no rule: the report names none.
+        assert_eq!(zero.rule, "");
         // Quadratic: (‖H‖, 0), exact for a diagonal H; not bounded.
         let q = certify_all(vec![Component::Quadratic {
             hessian: DMatrix::from_diagonal(&v(&[2.0, -7.0])),
