@@ -2653,4 +2653,25 @@ mod tests {
             "{reason}"
         );
     }
+
+    /// A zero rate is a constant term: it changes nothing, bit for bit
+    /// (it is left out of both sides; counted on one as `ln 0 = −∞`, the
+    /// outward rounding would turn it into `−f64::MAX` and loosen the bound).
+    #[test]
+    fn a_zero_rate_changes_no_bit_of_an_expsum_pair() {
+        let pair = |w: &[f64], a: &[f64]| {
+            let atom = Atom::ExpSum {
+                w: w.to_vec(),
+                a: a.to_vec(),
+            };
+            atom_pair(&atom, 1.0, 1.0)
+        };
+        let plain = pair(&[1.0, 1.0], &[1.0, -1.0]);
+        assert_eq!(pair(&[1.0, 1.0, 3.0], &[1.0, -1.0, 0.0]), plain);
+        assert_eq!(pair(&[3.0, 1.0, 1.0], &[0.0, 1.0, -1.0]), plain);
+        assert_eq!(
+            expsum_cross(&[1.0, 1.0, 3.0], &[1.0, -1.0, 0.0]),
+            expsum_cross(&[1.0, 1.0], &[1.0, -1.0])
+        );
+    }
 }
