@@ -643,3 +643,799 @@ pub fn compare_variants(
     }
     Ok(VariantRuns { runs, f_min })
 }
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{DMatrix, DVector};
+
+    use super::*;
+    use crate::instance::Atom;
+
+    fn v(values: &[f64]) -> DVector<f64> {
+        DVector::from_column_slice(values)
+    }
+
+    fn gamma(value: f64) -> Threshold<f64> {
+        Threshold::new(value).unwrap()
+    }
+
+    fn linear(c: &[f64]) -> Component<f64> {
+        Component::Linear { c: v(c) }
+    }
+
+    /// `|a − b| ≤ tol · max(1, scale)`.
+    fn assert_close(what: &str, a: f64, b: f64, tol: f64, scale: f64) {
+        let bound = tol * scale.abs().max(1.0);
+        assert!(
+            (a - b).abs() <= bound,
+            "{what}: {a} vs {b} (|Δ| = {:e} > {bound:e})",
+            (a - b).abs()
+        );
+    }
+
+    fn sigmoid(z: f64) -> f64 {
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// The profiles against their textbook formulas, away from `t = 0` on
+    /// both sides (at `z = 0` both branches of the stable sigmoid agree).
+    /// A few roundings apart: 1e-15 relative.
+    #[test]
+    fn profiles_match_their_formulas() {
+        let close = |a: f64, b: f64| assert_close("profile", a, b, 1e-15, b);
+        for t in [-2.0, -0.5, 0.0, 0.75, 3.0] {
+            assert_eq!(Profile::Constant.coefficient(t), 1.0);
+            assert_eq!(Profile::Constant.coefficient_and_value(t), (1.0, t));
+            // t + b, t − b and t b are 2.5, 1.5 and 1 at t = 2, b = 0.5.
+            let b = 0.5;
+            close(Profile::Exp(b).coefficient(t), (t + b).exp());
+            let (c, value) = Profile::Exp(b).coefficient_and_value(t);
+            close(c, (t + b).exp());
+            close(value, (t + b).exp());
+            for y in [1.0, -1.0] {
+                // f = log(1 + e^{−y t}), f' = −y σ(−y t).
+                let slope = -y * sigmoid(-y * t);
+                let exact_value = (1.0 + (-y * t).exp()).ln();
+                close(Profile::Logistic(y).coefficient(t), slope);
+                let (c, value) = Profile::Logistic(y).coefficient_and_value(t);
+                close(c, slope);
+                close(value, exact_value);
+            }
+        }
+        assert_eq!(Profile::Exp(2.0).coefficient(1.0), 3.0f64.exp());
+    }
+
+    /// One clipped step by hand, in exact dyadic arithmetic: `c = (3, 4)`,
+    /// `‖c‖ = 5`, `γ = 2.5` halves it, `α = 0.5`.
+    #[test]
+    fn one_linear_step_by_hand_clipped_and_unclipped() {
+        let instance =
+            Instance::new(gamma(2.5), v(&[1.0, 1.0]), vec![linear(&[3.0, 4.0])]).unwrap();
+        let mut engine = Engine::new(&instance);
+        assert_eq!(engine.n(), 1);
+        let mut x = v(&[1.0, 1.0]);
+        engine.component_step(0, &mut x, 0.5, true);
+        assert_eq!(x, v(&[0.25, 0.0]));
+        let mut x = v(&[1.0, 1.0]);
+        engine.component_step(0, &mut x, 0.5, false);
+        assert_eq!(x, v(&[-0.5, -1.0]));
+        let mut x = v(&[1.0, 1.0]);
+        engine.clipped_epoch(&mut x, 0.5);
+        assert_eq!(x, v(&[0.25, 0.0]));
+        // Below the threshold clipping does nothing: γ = 10 > 5.
+        let loose = instance.with_gamma(gamma(10.0));
+        let mut engine = Engine::new(&loose);
+        let mut x = v(&[1.0, 1.0]);
+        engine.component_step(0, &mut x, 0.5, true);
+        assert_eq!(x, v(&[-0.5, -1.0]));
+    }
+
+    /// A mixed instance in five dimensions (four-lane body plus a tail in
+    /// the tracked step), every kind of component, gradients both above
+    /// and below `γ = 1` at `x0`.
+    fn mixed_instance() -> Instance<f64> {
+        let hessian = DMatrix::from_fn(5, 5, |r, c| {
+            if r == c {
+                1.0 + r as f64 * 0.25
+            } else {
+                0.125 / (1.0 + (r + c) as f64)
+            }
+        });
+        // A signed permutation: orthogonal, not the identity.
+        let mut rotation = DMatrix::zeros(5, 5);
+        for (r, (c, s)) in [(1, 1.0), (0, -1.0), (2, 1.0), (4, 1.0), (3, -1.0)]
+            .into_iter()
+            .enumerate()
+        {
+            rotation[(r, c)] = s;
+        }
+        let components = vec![
+            linear(&[0.1, -0.2, 0.05, 0.3, -0.1]),
+            Component::Exp {
+                a: v(&[0.3, -0.1, 0.2, 0.05, 0.1]),
+                b: 0.25,
+            },
+            Component::Logistic {
+                a: v(&[1.5, -0.5, 2.0, 1.0, -1.0]),
+                label: 1.0,
+            },
+            Component::Logistic {
+                a: v(&[-0.5, 1.0, 0.25, -2.0, 0.5]),
+                label: -1.0,
+            },
+            Component::Quadratic {
+                hessian,
+                linear: v(&[0.5, -1.0, 0.25, 0.0, 1.0]),
+                constant: 0.5,
+            },
+            Component::Separable {
+                rotation,
+                shift: v(&[0.5, -0.25, 1.0, 0.0, -0.5]),
+                atoms: vec![
+                    Atom::Quadratic { a: 2.0 },
+                    Atom::Exp { a: 0.5, b: -0.25 },
+                    Atom::Logistic { a: -1.5 },
+                    Atom::Cosh { a: 0.75 },
+                    Atom::LogCosh { a: 1.25 },
+                ],
+            },
+        ];
+        Instance::new(gamma(1.0), v(&[0.8, -0.6, 0.4, 1.2, -0.9]), components).unwrap()
+    }
+
+    /// What one epoch of the reference records.
+    #[derive(Debug)]
+    struct Expected {
+        f: f64,
+        grad_norm: f64,
+        bias_norm: f64,
+        d_dot_g: f64,
+        e_norm: f64,
+        alpha: f64,
+        travel: f64,
+        x_norm: f64,
+        mean_component_norm: f64,
+        ig_1_slack: Option<f64>,
+    }
+
+    fn clip(g: &DVector<f64>, gamma: f64) -> DVector<f64> {
+        let size = g.norm();
+        if size > gamma {
+            g * (gamma / size)
+        } else {
+            g.clone()
+        }
+    }
+
+    fn mean(vectors: &[DVector<f64>]) -> DVector<f64> {
+        let sum = vectors
+            .iter()
+            .fold(DVector::zeros(vectors[0].len()), |s, g| s + g);
+        sum / vectors.len() as f64
+    }
+
+    /// The method and its trace written out from the module docs, with
+    /// `Component::gradient` and plain nalgebra: the independent reference
+    /// the engine is compared with. Returns the epochs and the final point.
+    fn reference_run(
+        instance: &Instance<f64>,
+        config: &RunConfig<f64>,
+    ) -> (Vec<Expected>, DVector<f64>) {
+        let n = instance.n();
+        let gamma = instance.gamma().get();
+        let gradients = |x: &DVector<f64>| -> Vec<DVector<f64>> {
+            instance
+                .components()
+                .iter()
+                .map(|c| c.gradient(x))
+                .collect()
+        };
+        let mut rng = seeded_rng(config.seed, "incremental-order");
+        let mut order: Vec<usize> = match config.order {
+            Order::Cyclic => (0..n).collect(),
+            _ => permutation(n, &mut rng),
+        };
+        let mut x = instance.x0().clone();
+        let mut epochs = Vec::new();
+        for k in 0..config.epochs {
+            if k > 0 && config.order == Order::Reshuffle {
+                order = permutation(n, &mut rng);
+            }
+            let alpha = config.schedule.step(config.alpha, k);
+            let start = x.clone();
+            let g_all = gradients(&start);
+            let g = mean(&g_all);
+            let d = mean(&g_all.iter().map(|gi| clip(gi, gamma)).collect::<Vec<_>>());
+            let mut slack = f64::INFINITY;
+            let mut travelled = 0.0;
+            let mut batch_clipped_sum = DVector::zeros(x.len());
+            if config.variant == Variant::FullClipped {
+                x = &start - clip(&g, gamma) * (n as f64 * alpha);
+            } else {
+                for chunk in order.chunks(config.batch) {
+                    let size = chunk.len() as f64;
+                    let at_start: Vec<_> = chunk.iter().map(|&i| g_all[i].clone()).collect();
+                    batch_clipped_sum += clip(&mean(&at_start), gamma) * size;
+                    let here = gradients(&x);
+                    let batch: Vec<_> = chunk.iter().map(|&i| here[i].clone()).collect();
+                    let step = match config.variant {
+                        Variant::Clipped => clip(&mean(&batch), gamma) * size,
+                        Variant::Unclipped => mean(&batch) * size,
+                        Variant::PerExample => batch
+                            .iter()
+                            .fold(DVector::zeros(x.len()), |s, gi| s + clip(gi, gamma)),
+                        Variant::FullClipped => unreachable!(),
+                    };
+                    x -= step * alpha;
+                    travelled += size * alpha * gamma;
+                    slack =
+                        slack.min((travelled - (&x - &start).norm()) / (n as f64 * alpha * gamma));
+                }
+            }
+            let e = match config.variant {
+                Variant::Clipped => ((&start - &x) / alpha - &batch_clipped_sum).norm(),
+                Variant::PerExample => ((&start - &x) / alpha - &d * n as f64).norm(),
+                _ => 0.0,
+            };
+            epochs.push(Expected {
+                f: instance.value(&start),
+                grad_norm: g.norm(),
+                bias_norm: (&d - &g).norm(),
+                d_dot_g: d.dot(&g),
+                e_norm: e,
+                alpha,
+                travel: (&x - &start).norm(),
+                x_norm: start.norm(),
+                mean_component_norm: g_all.iter().map(|gi| gi.norm()).sum::<f64>() / n as f64,
+                ig_1_slack: (config.variant != Variant::FullClipped).then_some(slack),
+            });
+        }
+        (epochs, x)
+    }
+
+    /// The engine's trace against [`reference_run`]. The two differ only
+    /// in the order of roundings (a few dozen flops per quantity, three
+    /// epochs of a contracting method): 1e-10 relative to the quantity's
+    /// scale is far above that and far below any change of formula. `e_k`
+    /// is a difference of terms of size `‖x_k − x_{k+1}‖/α`, its scale.
+    fn assert_matches_reference(instance: &Instance<f64>, config: &RunConfig<f64>) -> Trace {
+        let (expected, x) = reference_run(instance, config);
+        let mut seen = Vec::new();
+        let trace = run_observed(instance, config, true, &mut |k, record| {
+            seen.push((k, record.cloned()));
+        })
+        .unwrap();
+        let what = format!("{config:?}");
+        assert_eq!(trace.n, instance.n());
+        assert_eq!(trace.batch, config.batch);
+        assert_eq!(trace.variant, config.variant);
+        assert_eq!(trace.gamma, instance.gamma().get());
+        assert_eq!(trace.epochs.len(), config.epochs);
+        assert_eq!(seen.len(), config.epochs);
+        for (k, (record, want)) in trace.epochs.iter().zip(&expected).enumerate() {
+            let at = |field: &str| format!("{what}, epoch {k}, {field}");
+            assert_eq!(record.epoch, k);
+            assert_eq!(seen[k], (k, Some(record.clone())));
+            let tol = 1e-10;
+            assert_close(&at("f"), record.f, want.f, tol, want.f);
+            assert_close(
+                &at("grad_norm"),
+                record.grad_norm,
+                want.grad_norm,
+                tol,
+                want.grad_norm,
+            );
+            assert_close(
+                &at("bias_norm"),
+                record.bias_norm,
+                want.bias_norm,
+                tol,
+                want.grad_norm,
+            );
+            assert_close(
+                &at("d_dot_g"),
+                record.d_dot_g,
+                want.d_dot_g,
+                tol,
+                want.grad_norm * want.grad_norm,
+            );
+            let rho = cdc_rho(want.d_dot_g, want.grad_norm, instance.gamma());
+            assert_close(&at("rho"), record.rho, rho, tol, rho);
+            assert_close(
+                &at("e_norm"),
+                record.e_norm,
+                want.e_norm,
+                tol,
+                want.travel / want.alpha,
+            );
+            assert_eq!(record.alpha, want.alpha, "{}", at("alpha"));
+            assert_close(&at("travel"), record.travel, want.travel, tol, want.travel);
+            assert_close(&at("x_norm"), record.x_norm, want.x_norm, tol, want.x_norm);
+            assert_close(
+                &at("mean_component_norm"),
+                record.mean_component_norm,
+                want.mean_component_norm,
+                tol,
+                want.mean_component_norm,
+            );
+            match (record.ig_1_slack, want.ig_1_slack) {
+                (Some(got), Some(want)) => assert_close(&at("ig_1_slack"), got, want, tol, 1.0),
+                (got, want) => assert_eq!(got, want, "{}", at("ig_1_slack")),
+            }
+        }
+        let final_point = &trace.final_point;
+        for (k, (&got, &want)) in final_point.x.iter().zip(x.iter()).enumerate() {
+            assert_close(&format!("{what}: x_K[{k}]"), got, want, 1e-10, x.norm());
+        }
+        let f_final = instance.value(&x);
+        assert_close(
+            &format!("{what}: f(x_K)"),
+            final_point.f,
+            f_final,
+            1e-10,
+            f_final,
+        );
+        let g_final = instance.gradient(&x).norm();
+        assert_close(
+            &format!("{what}: ‖∇f(x_K)‖"),
+            final_point.grad_norm,
+            g_final,
+            1e-10,
+            g_final,
+        );
+        // Without recording: the same final point, no epochs.
+        let quiet = run(instance, config, false).unwrap();
+        assert!(quiet.epochs.is_empty());
+        assert_eq!(
+            quiet.final_point.x, final_point.x,
+            "{what}: recording changed the run"
+        );
+        trace
+    }
+
+    /// Every variant, batch size (single steps, batches of 2 with a
+    /// single left over, all at once), order and schedule against the
+    /// reference.
+    #[test]
+    fn runs_match_the_reference_for_every_variant_batch_order_and_schedule() {
+        let instance = mixed_instance();
+        let mut slacks = Vec::new();
+        for variant in [
+            Variant::Clipped,
+            Variant::Unclipped,
+            Variant::FullClipped,
+            Variant::PerExample,
+        ] {
+            for batch in [1, 2, 4, 6] {
+                for (order, schedule) in [
+                    (Order::Cyclic, Schedule::Constant),
+                    (Order::Shuffle, Schedule::InverseSqrt),
+                    (Order::Reshuffle, Schedule::Inverse),
+                ] {
+                    let config = RunConfig::new(0.3, 3, batch)
+                        .unwrap()
+                        .variant(variant)
+                        .order(order)
+                        .schedule(schedule)
+                        .seed(7);
+                    let trace = assert_matches_reference(&instance, &config);
+                    slacks.extend(trace.epochs.iter().filter_map(|r| r.ig_1_slack));
+                }
+            }
+        }
+        // Teeth: clipping is active and the IG-1 slack is not trivially 0.
+        assert!(slacks.iter().any(|&s| s > 0.05), "{slacks:?}");
+    }
+
+    /// The orders: cyclic visits `0..n`; a shuffled order is one seeded
+    /// permutation kept for every epoch; reshuffling draws a new one per
+    /// epoch (from the second epoch on), all from the run's seed. With
+    /// these steps, a different order gives a different point.
+    #[test]
+    fn orders_follow_the_seeded_permutations() {
+        let instance = mixed_instance();
+        let x_after = |order: Order, epochs: usize, seed: u64| {
+            let config = RunConfig::new(0.3, epochs, 1)
+                .unwrap()
+                .order(order)
+                .seed(seed);
+            run(&instance, &config, false).unwrap().final_point.x
+        };
+        let epoch_in = |order: &[usize]| {
+            let mut engine = Engine::new(&instance);
+            let mut x = instance.x0().clone();
+            for &i in order {
+                engine.component_step(i, &mut x, 0.3, true);
+            }
+            x.iter().copied().collect::<Vec<_>>()
+        };
+        assert_eq!(x_after(Order::Cyclic, 1, 3), epoch_in(&[0, 1, 2, 3, 4, 5]));
+        let mut rng = seeded_rng(3, "incremental-order");
+        let first = permutation(6, &mut rng);
+        let second = permutation(6, &mut rng);
+        assert_ne!(first, second);
+        assert_ne!(first, (0..6).collect::<Vec<_>>());
+        assert_eq!(x_after(Order::Shuffle, 1, 3), epoch_in(&first));
+        assert_eq!(x_after(Order::Reshuffle, 1, 3), epoch_in(&first));
+        assert_ne!(x_after(Order::Shuffle, 1, 4), x_after(Order::Shuffle, 1, 3));
+        // Two epochs: Shuffle repeats `first`, Reshuffle follows with `second`.
+        let two_epochs = |orders: [&[usize]; 2]| {
+            let mut engine = Engine::new(&instance);
+            let mut x = instance.x0().clone();
+            for order in orders {
+                for &i in order {
+                    engine.component_step(i, &mut x, 0.3, true);
+                }
+            }
+            x.iter().copied().collect::<Vec<_>>()
+        };
+        assert_eq!(x_after(Order::Shuffle, 2, 3), two_epochs([&first, &first]));
+        assert_eq!(
+            x_after(Order::Reshuffle, 2, 3),
+            two_epochs([&first, &second])
+        );
+        let cyclic: Vec<usize> = (0..6).collect();
+        assert_eq!(x_after(Order::Cyclic, 2, 3), two_epochs([&cyclic, &cyclic]));
+    }
+
+    /// IG-1's slack by hand: `γ = 2`, `α = 0.5`; component 0 has gradient
+    /// `(1, 0, 0, 0, 0)` (below `γ`: a step of 0.5), component 1 `(0, 0, 0, 0, 4)`
+    /// (clipped to length 2: a step of 1). After step 1: travelled
+    /// `αγ = 1`, distance `0.5`, slack `(1 − 0.5)/(nαγ = 2) = 0.25`; after
+    /// step 2: `(2 − √1.25)/2 ≈ 0.44`. The minimum, `0.25`, is exact. Linear
+    /// components take the ridge kernel's tracked step, quadratics (zero
+    /// Hessian) the general one.
+    #[test]
+    fn ig_1_slack_by_hand_for_ridge_and_general_kernels() {
+        let gradients = [[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 4.0]];
+        let ridge: Vec<_> = gradients.iter().map(|c| linear(c)).collect();
+        let general: Vec<_> = gradients
+            .iter()
+            .map(|c| Component::Quadratic {
+                hessian: DMatrix::zeros(5, 5),
+                linear: v(c),
+                constant: 0.0,
+            })
+            .collect();
+        for components in [ridge, general] {
+            let instance = Instance::new(gamma(2.0), DVector::zeros(5), components).unwrap();
+            let config = RunConfig::new(0.5, 1, 1).unwrap();
+            let trace = run(&instance, &config, true).unwrap();
+            let record = &trace.epochs[0];
+            assert_eq!(record.ig_1_slack, Some(0.25));
+            assert_eq!(trace.final_point.x, vec![-0.5, 0.0, 0.0, 0.0, -1.0]);
+            // travel ‖(−0.5, 0, 0, 0, −1)‖ = √1.25; e_k = 0 (each component
+            // is visited at x_k's gradient: they are constant).
+            assert_close("travel", record.travel, 1.25f64.sqrt(), 1e-15, 1.0);
+            assert_eq!(record.e_norm, 0.0);
+            assert_eq!(record.f, 0.0);
+            // ∇f = (0.5, 0, 0, 0, 2) at every point.
+            assert_close(
+                "grad",
+                trace.final_point.grad_norm,
+                4.25f64.sqrt(),
+                1e-15,
+                1.0,
+            );
+        }
+    }
+
+    /// The tracked step returns `‖x_new − start‖²` over every lane and the
+    /// tail (dimensions 1 to 9), and moves `x` as the plain step does.
+    #[test]
+    fn tracked_step_returns_the_squared_distance_in_every_dimension() {
+        for dim in 1..10 {
+            let c: Vec<f64> = (0..dim).map(|k| 0.5 + k as f64).collect();
+            let start: Vec<f64> = (0..dim).map(|k| 0.25 * k as f64 - 1.0).collect();
+            let instance = Instance::new(gamma(3.0), v(&start), vec![linear(&c)]).unwrap();
+            let mut engine = Engine::new(&instance);
+            for clipped in [true, false] {
+                let mut x = v(&start);
+                x[0] += 0.5;
+                let mut plain = x.clone();
+                let squared = engine.component_step_tracked(0, &mut x, 0.25, clipped, &v(&start));
+                engine.component_step(0, &mut plain, 0.25, clipped);
+                assert_eq!(x, plain);
+                let exact = (&x - v(&start)).norm_squared();
+                assert_close("‖x − start‖²", squared, exact, 1e-14, exact);
+                assert_eq!(
+                    squared_distance(&x, &v(&start)),
+                    (&x - v(&start)).iter().fold(0.0, |s, d| s + d * d)
+                );
+            }
+        }
+    }
+
+    /// The batch buffers: `add_clipped_gradient` adds `clip(∇f_i)`,
+    /// `add_gradient` adds `w ∇f_i`, `gradient_into` overwrites, for a ridge
+    /// (exponential: coefficient `e^{t + b} ≠ 1`) and a general component.
+    #[test]
+    fn gradient_accumulators_add_what_they_say() {
+        let instance = mixed_instance();
+        let x = instance.x0().clone();
+        let mut engine = Engine::new(&instance);
+        for i in 0..instance.n() {
+            let g = instance.components()[i].gradient(&x);
+            let scale = g.norm();
+            let base = v(&[1.0, -2.0, 0.5, 0.0, 3.0]);
+            let mut out = base.clone();
+            engine.add_clipped_gradient(i, &x, &mut out);
+            let want = &base + clip(&g, 1.0);
+            let mut out_weighted = base.clone();
+            engine.add_gradient(i, &x, 0.375, &mut out_weighted);
+            let want_weighted = &base + &g * 0.375;
+            let mut into = base.clone();
+            engine.gradient_into(i, &x, &mut into);
+            for k in 0..5 {
+                assert_close("clipped", out[k], want[k], 1e-14, 4.0);
+                assert_close(
+                    "weighted",
+                    out_weighted[k],
+                    want_weighted[k],
+                    1e-14,
+                    4.0 + scale,
+                );
+                assert_close("into", into[k], g[k], 1e-14, scale);
+            }
+            match engine.ridge_at(i, &x) {
+                Some((a, a_norm, c, value)) => {
+                    let a = DVectorView::from_slice(a, a.len());
+                    assert_close("‖a‖", a_norm, a.norm(), 1e-15, a.norm());
+                    assert_close(
+                        "value",
+                        value,
+                        instance.components()[i].value(&x),
+                        1e-14,
+                        1.0,
+                    );
+                    for k in 0..5 {
+                        assert_close("c a", c * a[k], g[k], 1e-14, scale);
+                    }
+                }
+                None => assert!(i >= 4, "component {i} should be a ridge kernel"),
+            }
+        }
+    }
+
+    /// Refusals: a batch larger than `n`; a gradient or `f` that is not
+    /// finite at `x0`; a run that diverges (named by what diverged).
+    #[test]
+    fn refusals_are_typed_and_name_the_cause() {
+        let instance = mixed_instance();
+        let config = |batch| RunConfig::new(0.3, 1, batch).unwrap();
+        match run(&instance, &config(7), false) {
+            Err(Error::InvalidField { field, reason }) => {
+                assert_eq!(field, "batch");
+                assert!(reason.contains("exceeds n = 6"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(run(&instance, &config(6), false).is_ok());
+        // e^{800} overflows: ∇f is not finite at x0.
+        let overflow = Instance::new(
+            gamma(1.0),
+            v(&[800.0]),
+            vec![Component::Exp {
+                a: v(&[1.0]),
+                b: 0.0,
+            }],
+        )
+        .unwrap();
+        match run(&overflow, &config(1), false) {
+            Err(Error::InvalidField { field, reason }) => {
+                assert_eq!(field, "x0");
+                assert!(reason.contains("gradients[0][0]"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Finite entries whose norm overflows: ‖(1.5e308, 1.5e308)‖ > f64::MAX.
+        let wide = Instance::new(
+            gamma(1.0),
+            v(&[0.0, 0.0]),
+            vec![linear(&[1.5e308, 1.5e308])],
+        )
+        .unwrap();
+        match run(&wide, &config(1), false) {
+            Err(Error::InvalidField { field, reason }) => {
+                assert_eq!(field, "x0");
+                assert!(
+                    reason.contains("norm of gradients[0] (overflow)"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Large finite entries with a finite norm are fine: ‖(1e200, 1e200)‖.
+        let big = Instance::new(gamma(1.0), v(&[0.0, 0.0]), vec![linear(&[1e200, 1e200])]).unwrap();
+        let trace = run(&big, &config(1), false).unwrap();
+        assert_close(
+            "‖c‖",
+            trace.final_point.grad_norm,
+            2f64.sqrt() * 1e200,
+            1e-15,
+            2f64.sqrt() * 1e200,
+        );
+        // f(x0) = ⟨c, x0⟩ = 2e308 overflows while ∇f = c is finite.
+        let f_overflows =
+            Instance::new(gamma(1.0), v(&[1.0, 1.0]), vec![linear(&[1e308, 1e308])]).unwrap();
+        match run(&f_overflows, &config(1), false) {
+            Err(Error::NonFinite { field, .. }) => assert!(field.starts_with("f(x0)"), "{field}"),
+            other => panic!("{other:?}"),
+        }
+        // Concave −x²/2 with a step of 3 unclipped: x ← x + 3x = 4x, so
+        // x_k = 2^{2k}: f = −2^{4k−1} overflows from k = 256 on while
+        // ∇f = −x stays finite; x itself overflows in epoch 511.
+        let concave = Instance::new(
+            gamma(1.0),
+            v(&[1.0]),
+            vec![Component::Quadratic {
+                hessian: DMatrix::from_element(1, 1, -1.0),
+                linear: v(&[0.0]),
+                constant: 0.0,
+            }],
+        )
+        .unwrap();
+        let diverging = RunConfig::new(3.0, 2000, 1)
+            .unwrap()
+            .variant(Variant::Unclipped);
+        match run(&concave, &diverging, true) {
+            Err(Error::NonFinite { field, .. }) => {
+                assert_eq!(
+                    field,
+                    "f or ∇f at the start of epoch 256 (the run diverged)"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match run(&concave, &diverging, false) {
+            Err(Error::NonFinite { field, .. }) => {
+                assert_eq!(
+                    field,
+                    "x after epoch 511 (the run diverged; try a smaller step)"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The full-clipped variant steps without recording too (its pass is
+    /// computed for the step): `x_1 = x_0 − nα clip(∇f(x_0))`, by hand with
+    /// `∇f = (3, 4)/1`, `γ = 2.5`: `x_1 = 0 − 2 · 0.5 · (1.5, 2)`.
+    #[test]
+    fn full_clipped_steps_without_recording() {
+        let instance = Instance::new(
+            gamma(2.5),
+            v(&[0.0, 0.0]),
+            vec![linear(&[2.0, 4.0]), linear(&[4.0, 4.0])],
+        )
+        .unwrap();
+        let config = RunConfig::new(0.5, 1, 1)
+            .unwrap()
+            .variant(Variant::FullClipped);
+        let trace = run(&instance, &config, false).unwrap();
+        assert_eq!(trace.final_point.x, vec![-1.5, -2.0]);
+        assert_eq!(trace.final_point.grad_norm, 5.0);
+        assert!(trace.epochs.is_empty());
+    }
+
+    /// `f32` runs follow the `f64` run within `f32` rounding (a few hundred
+    /// operations of relative error 6e-8 each: 1e-4 is generous).
+    #[test]
+    fn f32_runs_track_f64_runs() {
+        let instance = mixed_instance();
+        let narrow = instance.cast::<f32>().unwrap();
+        for variant in [Variant::Clipped, Variant::PerExample, Variant::FullClipped] {
+            let wide = RunConfig::new(0.3, 3, 2).unwrap().variant(variant);
+            let config = RunConfig::new(0.3f32, 3, 2).unwrap().variant(variant);
+            let (a, b) = (
+                run(&instance, &wide, true).unwrap(),
+                run(&narrow, &config, true).unwrap(),
+            );
+            for (ra, rb) in a.epochs.iter().zip(&b.epochs) {
+                assert_close("f", rb.f, ra.f, 1e-4, ra.f);
+                assert_close("‖∇f‖", rb.grad_norm, ra.grad_norm, 1e-4, ra.grad_norm);
+            }
+            for (xa, xb) in a.final_point.x.iter().zip(&b.final_point.x) {
+                assert_close("x_K", *xb, *xa, 1e-4, 1.0);
+            }
+        }
+    }
+
+    /// `compare_variants` keeps every variant's trace and takes `f_min`
+    /// over all of them and a refinement: as many epochs of full-gradient
+    /// clipping at a constant step from the best final point (whatever the
+    /// caller's schedule and variant).
+    #[test]
+    fn compare_variants_refines_the_best_point_with_constant_full_clipping() {
+        // f = ½x² + 1/2 as the mean of ½(x ± 1)²: slow clipped steps from 20.
+        let component = |shift: f64| Component::Quadratic {
+            hessian: DMatrix::from_element(1, 1, 1.0),
+            linear: v(&[shift]),
+            constant: 0.5,
+        };
+        let instance = Instance::new(
+            gamma(1.0),
+            v(&[20.0]),
+            vec![component(1.0), component(-1.0)],
+        )
+        .unwrap();
+        let config = RunConfig::new(0.05, 4, 1)
+            .unwrap()
+            .schedule(Schedule::Inverse)
+            .variant(Variant::Unclipped);
+        let mut calls = Vec::new();
+        let result = compare_variants(&instance, &config, &mut |variant, k| {
+            calls.push((variant, k))
+        })
+        .unwrap();
+        let variants: Vec<Variant> = result.runs.iter().map(|(v, _)| *v).collect();
+        assert_eq!(
+            variants,
+            [Variant::Clipped, Variant::Unclipped, Variant::FullClipped]
+        );
+        assert_eq!(calls.len(), 12);
+        assert_eq!(calls[4], (Variant::Unclipped, 0));
+        let seen = result
+            .runs
+            .iter()
+            .flat_map(|(_, t)| t.epochs.iter().map(|r| r.f).chain([t.final_point.f]))
+            .fold(f64::INFINITY, f64::min);
+        let best = result
+            .runs
+            .iter()
+            .map(|(_, t)| t)
+            .min_by(|a, b| a.final_point.f.total_cmp(&b.final_point.f))
+            .unwrap();
+        let refined = instance.with_x0(v(&best.final_point.x)).unwrap();
+        let more = RunConfig::new(0.05, 4, 1)
+            .unwrap()
+            .variant(Variant::FullClipped);
+        let refinement = run(&refined, &more, false).unwrap().final_point.f;
+        // Teeth: the refinement is what sets f_min here.
+        assert!(refinement < seen, "{refinement} vs {seen}");
+        assert_eq!(result.f_min, refinement);
+    }
+
+    /// The two forms of the sigmoid are the same function; which one is
+    /// taken matters where `e^{±z}` overflows: at `|t| = 1000` the
+    /// logistic slope is `−y` or `0`, never NaN.
+    #[test]
+    fn logistic_profiles_do_not_overflow_far_out() {
+        for y in [1.0f64, -1.0] {
+            for t in [1000.0f64, -1000.0] {
+                // −y σ(−y t): σ(1000) = 1, σ(−1000) = 0 in f64.
+                let slope = if -y * t > 0.0 { -y } else { 0.0 };
+                assert_eq!(
+                    Profile::Logistic(y).coefficient(t),
+                    slope,
+                    "y = {y}, t = {t}"
+                );
+                let (c, value) = Profile::Logistic(y).coefficient_and_value(t);
+                assert_eq!(c, slope, "y = {y}, t = {t}");
+                // log(1 + e^{−y t}) is max(−y t, 0) up to e^{−1000}.
+                assert_eq!(value, (-y * t).max(0.0), "y = {y}, t = {t}");
+            }
+        }
+    }
+
+    /// The overflow check of the start point uses the sum of squares
+    /// (the norm only when that overflows): 30 entries `±5e307` have a
+    /// finite sum of entries but `‖g‖ = 5e307 √30 > f64::MAX`.
+    #[test]
+    fn a_norm_that_overflows_is_refused_whatever_the_signs() {
+        let c: Vec<f64> = (0..30)
+            .map(|k| if k % 2 == 0 { 5e307 } else { -5e307 })
+            .collect();
+        let instance = Instance::new(gamma(1.0), DVector::zeros(30), vec![linear(&c)]).unwrap();
+        match run(&instance, &RunConfig::new(0.5, 1, 1).unwrap(), false) {
+            Err(Error::InvalidField { field, reason }) => {
+                assert_eq!(field, "x0");
+                assert!(
+                    reason.contains("norm of gradients[0] (overflow)"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

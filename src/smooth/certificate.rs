@@ -1533,4 +1533,1197 @@ mod tests {
             assert!(sum_norms >= 5.0 * k as f64);
         }
     }
+
+    // -----------------------------------------------------------------------
+    // Outward rounding: every helper is an upper (lower) bound on the exact
+    // result and within an ulp or two of it; exact cases stay exact.
+
+    /// `2^-60`: far below an ulp of 1, so `1 ± TINY` rounds to 1.
+    const TINY: f64 = 1.0 / (1u64 << 60) as f64;
+
+    /// Whether `r ≥ a b` exactly (the FMA residual `a b − r` is exact
+    /// away from underflow).
+    fn product_at_most(a: f64, b: f64, r: f64) -> bool {
+        a.mul_add(b, -r) <= 0.0
+    }
+
+    #[test]
+    fn next_up_and_next_down_step_one_ulp_at_the_edges() {
+        assert_eq!(next_up(1.0), 1.0 + EPS);
+        assert_eq!(next_up(-1.0), -1.0 + EPS / 2.0);
+        assert_eq!(next_up(0.0), ETA);
+        assert_eq!(next_up(-0.0), ETA);
+        assert_eq!(next_up(-ETA), 0.0);
+        assert_eq!(next_up(f64::MAX), f64::INFINITY);
+        assert_eq!(next_up(f64::INFINITY), f64::INFINITY);
+        assert_eq!(next_up(f64::NEG_INFINITY), -f64::MAX);
+        assert!(next_up(f64::NAN).is_nan());
+        assert_eq!(next_up(f64::MIN_POSITIVE), f64::MIN_POSITIVE + ETA);
+        assert_eq!(next_down(1.0), 1.0 - EPS / 2.0);
+        assert_eq!(next_down(0.0), -ETA);
+        assert_eq!(next_down(-1.0), -1.0 - EPS);
+        assert_eq!(ups(1.0, 0), 1.0);
+        assert_eq!(ups(1.0, 3), 1.0 + 3.0 * EPS);
+    }
+
+    #[test]
+    fn add_up_is_exact_when_exact_and_one_ulp_up_otherwise() {
+        assert_eq!(add_up(1.0, 2.0), 3.0);
+        assert_eq!(add_up(-1.5, 0.25), -1.25);
+        // 1 + TINY rounds down to 1: the upper bound is the next float.
+        assert_eq!(add_up(1.0, TINY), 1.0 + EPS);
+        assert_eq!(add_up(TINY, 1.0), 1.0 + EPS);
+        assert_eq!(add_up(-1.0, TINY), -1.0 + EPS / 2.0);
+        // Rounded up already (the error is negative): kept.
+        assert_eq!(add_up(1.0, -TINY), 1.0);
+        assert_eq!(add_up(-1.0, -TINY), -1.0);
+        assert_eq!(add_up(f64::MAX, f64::MAX), f64::INFINITY);
+        assert_eq!(add_up(f64::INFINITY, 1.0), f64::INFINITY);
+        assert_eq!(sub_down(1.0, TINY), 1.0 - EPS / 2.0);
+        assert_eq!(sub_down(3.0, 1.0), 2.0);
+        assert_eq!(sub_down(1.0, -TINY), 1.0);
+        // Soundness and tightness on inexact sums of both signs: the exact
+        // a + b = s + e (TwoSum), and r − s is exact (r is s or next_up(s)).
+        for (a, b) in [
+            (0.1, 0.2),
+            (-0.1, 0.7),
+            (1e16, 1.5),
+            (-3.3, -1e-17),
+            (1e-300, 3e-310),
+        ] {
+            let r = add_up(a, b);
+            let (s, e) = two_sum(a, b);
+            assert!(r - s >= e, "add_up({a}, {b}) = {r} is below");
+            assert!(r <= next_up(s), "add_up({a}, {b}) = {r} is loose");
+            let d = sub_down(a, b);
+            let (s, e) = two_sum(a, -b);
+            assert!(d - s <= e && d >= next_down(s), "sub_down({a}, {b}) = {d}");
+        }
+    }
+
+    #[test]
+    fn two_sum_returns_the_exact_error_in_either_order() {
+        assert_eq!(two_sum(3.0, 4.0), (7.0, 0.0));
+        assert_eq!(two_sum(1.0, TINY), (1.0, TINY));
+        assert_eq!(two_sum(TINY, 1.0), (1.0, TINY));
+        assert_eq!(two_sum(-1.0, -TINY), (-1.0, -TINY));
+        assert_eq!(two_sum(1.0, -TINY), (1.0, -TINY));
+        // 2^53 + 1 rounds to even (2^53): the error is 1.
+        let big = (1u64 << 53) as f64;
+        assert_eq!(two_sum(big, 1.0), (big, 1.0));
+        assert_eq!(two_sum(1.0, big), (big, 1.0));
+        assert_eq!(two_sum(big, 3.0), (big + 4.0, -1.0));
+    }
+
+    #[test]
+    fn sum_with_error_bounds_the_error_of_each_entry() {
+        let terms: [&[f64]; 3] = [&[1.0, 2.0], &[TINY, 3.0], &[TINY, -0.5]];
+        let (sum, error) = sum_with_error(terms.into_iter(), 2);
+        assert_eq!(sum, vec![1.0, 4.5]);
+        // Two additions of TINY to 1 each lost TINY.
+        assert_eq!(error, vec![2.0 * TINY, 0.0]);
+        let (sum, error) = sum_with_error(std::iter::empty::<&[f64]>(), 3);
+        assert_eq!((sum, error), (vec![0.0; 3], vec![0.0; 3]));
+    }
+
+    #[test]
+    fn mul_up_is_an_upper_bound_within_one_ulp() {
+        assert_eq!(mul_up(0.0, 3.0), 0.0);
+        assert_eq!(mul_up(3.0, 0.0), 0.0);
+        assert_eq!(mul_up(f64::INFINITY, 0.0), 0.0);
+        assert_eq!(mul_up(1.0, 0.1), 0.1);
+        assert_eq!(mul_up(0.1, 1.0), 0.1);
+        // Exact products below the exactness floor are kept when a factor is 1.
+        assert_eq!(mul_up(1.0, 1e-300), 1e-300);
+        assert_eq!(mul_up(3.0, 0.5), 1.5);
+        assert_eq!(mul_up(-3.0, 0.5), -1.5);
+        // An underflowing product is bounded by the smallest subnormal.
+        assert_eq!(mul_up(1e-200, 1e-200), ETA);
+        assert_eq!(mul_up(-1e-200, 1e-200), next_up(-0.0));
+        assert_eq!(mul_up(f64::MAX, 2.0), f64::INFINITY);
+        for (a, b) in [
+            (0.1, 0.1),
+            (-0.1, 0.3),
+            (0.7, -0.7),
+            (1.0 / 3.0, 3.0),
+            (1e150, 1.1e150),
+        ] {
+            let r = mul_up(a, b);
+            assert!(product_at_most(a, b, r), "mul_up({a}, {b}) = {r} is below");
+            assert!(r <= next_up(a * b), "mul_up({a}, {b}) = {r} is loose");
+            let d = mul_down(a, b);
+            assert!(
+                a.mul_add(b, -d) >= 0.0 && d >= next_down(a * b),
+                "mul_down({a}, {b}) = {d}"
+            );
+        }
+        // Rounded up by the hardware already: left alone (0.1 · 3 rounds up).
+        let p = 0.1 * 3.0;
+        assert!(0.1f64.mul_add(3.0, -p) < 0.0);
+        assert_eq!(mul_up(0.1, 3.0), p);
+    }
+
+    #[test]
+    fn div_up_is_an_upper_bound_within_one_ulp() {
+        assert_eq!(div_up(0.0, 3.0), 0.0);
+        assert_eq!(div_up(3.0, 1.0), 3.0);
+        assert_eq!(div_up(1e-300, 1.0), 1e-300);
+        assert_eq!(div_up(1.0, 4.0), 0.25);
+        assert_eq!(div_up(-1.0, 4.0), -0.25);
+        // 1/3 rounds down: the bound is the next float, q·3 ≥ 1.
+        let q = div_up(1.0, 3.0);
+        assert_eq!(q, next_up(1.0 / 3.0));
+        assert!(q.mul_add(3.0, -1.0) >= 0.0);
+        // 1/10 rounds up: kept.
+        assert!(0.1f64.mul_add(10.0, -1.0) > 0.0);
+        assert_eq!(div_up(1.0, 10.0), 0.1);
+        // Tiny numerators or quotients and negative divisors are bumped.
+        assert_eq!(div_up(1e-300, 4.0), next_up(1e-300 / 4.0));
+        assert_eq!(div_up(1.0, 4e300), next_up(1.0 / 4e300));
+        assert_eq!(div_up(1.0, -4.0), next_up(-0.25));
+        assert_eq!(div_up(1.0, 0.0), f64::INFINITY);
+        assert_eq!(div_up(f64::MAX, 0.5), f64::INFINITY);
+        for (a, b) in [
+            (1.0, 3.0),
+            (-1.0, 3.0),
+            (0.1, 0.3),
+            (7.0, 0.1),
+            (1e300, 3e-7),
+        ] {
+            let r = div_up(a, b);
+            assert!(r.mul_add(b, -a) >= 0.0, "div_up({a}, {b}) = {r} is below");
+            assert!(r <= next_up(a / b), "div_up({a}, {b}) = {r} is loose");
+            let d = div_down(a, b);
+            assert!(
+                d.mul_add(b, -a) <= 0.0 && d >= next_down(a / b),
+                "div_down({a}, {b}) = {d}"
+            );
+        }
+        assert_eq!(div_down(1.0, 3.0), 1.0 / 3.0);
+        assert_eq!(div_down(1.0, 10.0), next_down(0.1));
+    }
+
+    #[test]
+    fn square_roots_bracket_the_exact_root_within_one_ulp() {
+        assert_eq!(sqrt_up(0.0), 0.0);
+        assert_eq!(sqrt_up(4.0), 2.0);
+        assert_eq!(sqrt_down(4.0), 2.0);
+        assert_eq!(sqrt_down(0.0), 0.0);
+        assert_eq!(sqrt_down(-1.0), 0.0);
+        // Below the exactness floor: bumped outward.
+        assert_eq!(sqrt_up(1e-300), next_up(1e-300f64.sqrt()));
+        assert_eq!(sqrt_down(1e-300), next_down(1e-300f64.sqrt()));
+        assert_eq!(sqrt_down(ETA), next_down(ETA.sqrt()));
+        assert_eq!(sqrt_up(f64::INFINITY), f64::INFINITY);
+        for a in [2.0, 3.0, 0.1, 1e300, 5.0e-200] {
+            let (up, down) = (sqrt_up(a), sqrt_down(a));
+            assert!(
+                up.mul_add(up, -a) >= 0.0 && up <= next_up(a.sqrt()),
+                "sqrt_up({a}) = {up}"
+            );
+            assert!(
+                down.mul_add(down, -a) <= 0.0 && down >= next_down(a.sqrt()),
+                "sqrt_down({a}) = {down}"
+            );
+        }
+        // Exactly one of the two is moved: the one the rounding went against
+        // (the FMA residual says which); both directions occur.
+        let mut directions = Vec::new();
+        for a in [2.0f64, 3.0, 5.0, 6.0, 7.0] {
+            let s = a.sqrt();
+            let rounded_up = s.mul_add(s, -a) > 0.0;
+            directions.push(rounded_up);
+            if rounded_up {
+                assert_eq!((sqrt_up(a), sqrt_down(a)), (s, next_down(s)), "√{a}");
+            } else {
+                assert_eq!((sqrt_up(a), sqrt_down(a)), (next_up(s), s), "√{a}");
+            }
+        }
+        assert!(directions.contains(&true) && directions.contains(&false));
+    }
+
+    #[test]
+    fn exp_up_and_ln_up_add_libm_ulps_except_where_exact() {
+        assert_eq!(exp_up(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp_up(0.0), 1.0);
+        assert_eq!(exp_up(1.0), ups(1f64.exp(), LIBM_ULPS));
+        assert!(exp_up(1.0) > std::f64::consts::E);
+        assert_eq!(exp_up(-1.0), ups((-1f64).exp(), LIBM_ULPS));
+        assert_eq!(exp_up(1000.0), f64::INFINITY);
+        assert_eq!(ln_up(1.0), 0.0);
+        assert_eq!(ln_up(0.0), f64::NEG_INFINITY);
+        assert_eq!(ln_up(2.0), ups(2f64.ln(), LIBM_ULPS));
+        assert_eq!(ln_up(0.5), ups(0.5f64.ln(), LIBM_ULPS));
+    }
+
+    #[test]
+    fn powers_of_two_and_exponents_cover_the_subnormals() {
+        assert_eq!(pow2(0), 1.0);
+        assert_eq!(pow2(1), 2.0);
+        assert_eq!(pow2(-1), 0.5);
+        assert_eq!(pow2(10), 1024.0);
+        assert_eq!(pow2(1023), 2f64.powi(1023));
+        assert_eq!(pow2(-1022), f64::MIN_POSITIVE);
+        assert_eq!(pow2(-1023), f64::MIN_POSITIVE / 2.0);
+        assert_eq!(pow2(-1074), ETA);
+        for x in [
+            1.0,
+            1.5,
+            2.0,
+            3.0,
+            0.75,
+            1e300,
+            1e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            let e = exponent(x);
+            assert!(pow2(e) <= x && x < 2.0 * pow2(e), "exponent({x}) = {e}");
+        }
+        assert_eq!(exponent(1.0), 0);
+        assert_eq!(exponent(1.9), 0);
+        assert_eq!(exponent(2.0), 1);
+        assert_eq!(exponent(0.75), -1);
+        assert_eq!(exponent(f64::MAX), 1023);
+        assert_eq!(exponent(f64::MIN_POSITIVE), -1022);
+        assert_eq!(exponent(f64::MIN_POSITIVE / 2.0), -1023);
+        assert_eq!(exponent(0.75 * f64::MIN_POSITIVE), -1023);
+        assert_eq!(exponent(3.0 * ETA), -1073);
+        assert_eq!(exponent(ETA), -1074);
+        assert_eq!(times_pow2(3.0, 0), 3.0);
+        assert_eq!(times_pow2(3.0, 2), 12.0);
+        assert_eq!(times_pow2(3.0, -1), 1.5);
+        assert_eq!(times_pow2(pow2(-1000), 1500), pow2(500));
+        assert_eq!(times_pow2(pow2(1000), -2000), pow2(-1000));
+        assert_eq!(times_pow2(1.5, -1060), 3.0 * pow2(-1061));
+        assert_eq!(times_pow2(1.0, 2000), f64::INFINITY);
+        assert_eq!(times_pow2(-1.0, -2000), -0.0);
+    }
+
+    /// Vectors with integer norms (Pythagorean quadruples), scaled by powers
+    /// of two across the range: the bound is above and within 1e-14.
+    #[test]
+    fn norm_up_bounds_exact_norms_across_the_range() {
+        assert_eq!(norm_up(&[]), 0.0);
+        assert_eq!(norm_up(&[0.0, -0.0]), 0.0);
+        assert_eq!(norm_up(&[1.0, f64::NAN]), f64::INFINITY);
+        assert_eq!(norm_up(&[f64::NEG_INFINITY]), f64::INFINITY);
+        for (v, exact) in [
+            (vec![3.0, 4.0], 5.0),
+            (vec![-1.0, 2.0, 2.0], 3.0),
+            (vec![2.0, 3.0, -6.0], 7.0),
+            (vec![1.0, 4.0, 8.0], 9.0),
+            (vec![0.0, 0.0, 5.0], 5.0),
+        ] {
+            for k in [-1074, -1070, -1060, -1022, -600, 0, 600, 1019] {
+                let scaled: Vec<f64> = v.iter().map(|x| times_pow2(*x, k)).collect();
+                let exact = times_pow2(exact, k);
+                let bound = norm_up(&scaled);
+                // Subnormal entries: the bound may add a few ETA per entry.
+                let slack = exact * 1e-14 + 64.0 * ETA;
+                assert!(bound >= exact, "norm_up({scaled:?}) = {bound} < {exact}");
+                assert!(
+                    bound <= exact + slack,
+                    "norm_up({scaled:?}) = {bound}, {exact} exact"
+                );
+            }
+        }
+        // The largest binade: no overflow.
+        let top = norm_up(&[pow2(1023), pow2(1022)]);
+        assert!(top.is_finite() && top >= pow2(1023) * 1.25f64.sqrt());
+        assert!(top <= pow2(1023) * 1.25f64.sqrt() * (1.0 + 1e-14));
+        assert_eq!(norm_up(&[f64::MAX, f64::MAX]), f64::INFINITY);
+    }
+
+    #[test]
+    fn symmetric_norm_up_bounds_known_spectra() {
+        let m = |rows: &[&[f64]]| DMatrix::from_fn(rows.len(), rows.len(), |r, c| rows[r][c]);
+        let zero = DMatrix::zeros(2, 2);
+        assert_eq!(
+            symmetric_norm_up(&DMatrix::zeros(0, 0), &DMatrix::zeros(0, 0)),
+            0.0
+        );
+        assert_eq!(symmetric_norm_up_by(&DMatrix::zeros(0, 0), 0.5), 0.5);
+        assert_eq!(symmetric_norm_up_by(&zero, 0.5), 0.5);
+        assert_eq!(
+            symmetric_norm_up_by(&m(&[&[1.0, f64::NAN], &[0.0, 1.0]]), 0.0),
+            f64::INFINITY
+        );
+        assert_eq!(
+            symmetric_norm_up_by(&m(&[&[1.0, 0.0], &[0.0, 1.0]]), f64::INFINITY),
+            f64::INFINITY
+        );
+        // Diagonal: max |m_jj| exactly, plus the allowance's Frobenius norm.
+        assert_eq!(
+            symmetric_norm_up_by(&m(&[&[3.0, 0.0], &[0.0, -5.0]]), 0.0),
+            5.0
+        );
+        assert_eq!(
+            symmetric_norm_up_by(&m(&[&[3.0, 0.0], &[0.0, -5.0]]), 0.25),
+            5.25
+        );
+        let allowance = DMatrix::from_element(2, 2, 0.5);
+        // ‖I‖ + ‖allowance‖_F = 1 + 1 (the Frobenius bound is rounded up).
+        let bound = symmetric_norm_up(&m(&[&[1.0, 0.0], &[0.0, 1.0]]), &allowance);
+        assert!((2.0..=2.0 * (1.0 + 1e-14)).contains(&bound), "{bound}");
+        // Known spectra: {3, 1}; {−1, −3}; {2 − √2, 2, 2 + √2}; scaled by 2^±900.
+        let cases = [
+            (m(&[&[2.0, 1.0], &[1.0, 2.0]]), 3.0),
+            (m(&[&[-2.0, 1.0], &[1.0, -2.0]]), 3.0),
+            (
+                m(&[&[2.0, -1.0, 0.0], &[-1.0, 2.0, -1.0], &[0.0, -1.0, 2.0]]),
+                2.0 + 2f64.sqrt(),
+            ),
+            (m(&[&[0.0, 1.0], &[1.0, 0.0]]), 1.0),
+        ];
+        for (matrix, exact) in cases {
+            for k in [-900, 0, 900] {
+                let scaled = matrix.map(|v| times_pow2(v, k));
+                let exact = times_pow2(exact, k);
+                let bound =
+                    symmetric_norm_up(&scaled, &DMatrix::zeros(scaled.nrows(), scaled.nrows()));
+                assert!(
+                    bound >= exact * (1.0 - 1e-15),
+                    "{scaled}: {bound} < {exact}"
+                );
+                assert!(
+                    bound <= exact * (1.0 + 1e-12),
+                    "{scaled}: {bound} loose ({exact})"
+                );
+                let with_extra = symmetric_norm_up_by(&scaled, exact);
+                assert!(
+                    with_extra >= 2.0 * exact * (1.0 - 1e-15)
+                        && with_extra <= 2.0 * exact * (1.0 + 1e-12)
+                );
+            }
+        }
+        // The estimate (not a bound): the symmetric part's largest |λ|.
+        assert_eq!(symmetric_norm(&DMatrix::zeros(0, 0)), 0.0);
+        assert_eq!(symmetric_norm(&m(&[&[0.0, 2.0], &[0.0, 0.0]])), 1.0);
+        assert_eq!(
+            symmetric_norm(&m(&[&[f64::MAX, 0.0], &[0.0, 0.0]])),
+            f64::MAX
+        );
+        assert!((symmetric_norm(&m(&[&[-2.0, 1.0], &[1.0, -2.0]])) - 3.0).abs() < 1e-14);
+        assert!(symmetric_norm(&m(&[&[1.0, f64::INFINITY], &[0.0, 0.0]])).is_nan());
+        assert!(
+            (operator_norm(&m(&[&[2.0, 1.0], &[1.0, 2.0]]).map(|v| v as f32)) - 3.0).abs() < 1e-6
+        );
+    }
+
+    #[test]
+    fn mean_norms_bound_the_exact_means() {
+        let d = |rows: &[f64]| DMatrix::from_diagonal(&DVector::from_column_slice(rows));
+        assert_eq!(mean_symmetric_norm_up(&[], 2), 0.0);
+        assert_eq!(mean_symmetric_norm_up(&[&d(&[1.0])], 0), 0.0);
+        // A non-symmetric matrix counts by its symmetric part: [[0, 1], [1, 0]].
+        let upper = DMatrix::from_row_slice(2, 2, &[0.0, 2.0, 0.0, 0.0]);
+        let bound = mean_symmetric_norm_up(&[&upper], 2);
+        assert!((1.0..=1.0 + 1e-12).contains(&bound), "{bound}");
+        // (diag(3, 0) + diag(0, 6) + [[0, 3], [3, 0]])/3 = [[1, 1], [1, 2]]:
+        // λ_max = (3 + √5)/2; three matrices are scaled by 2^-2.
+        let off = DMatrix::from_row_slice(2, 2, &[0.0, 3.0, 3.0, 0.0]);
+        let (a, b) = (d(&[3.0, 0.0]), d(&[0.0, 6.0]));
+        let exact = (3.0 + 5f64.sqrt()) / 2.0;
+        let bound = mean_symmetric_norm_up(&[&a, &b, &off], 2);
+        assert!(
+            bound >= exact && bound <= exact * (1.0 + 1e-12),
+            "{bound} vs {exact}"
+        );
+        // Diagonal means are exact: (2 + 4 + 0)/3 = 2 on the first entry.
+        let bound =
+            mean_symmetric_norm_up(&[&d(&[2.0, 1.0]), &d(&[4.0, -1.0]), &d(&[0.0, 0.5])], 2);
+        assert!((2.0..=2.0 * (1.0 + 1e-14)).contains(&bound), "{bound}");
+        // Subnormal entries lose bits when scaled: the allowance covers them.
+        let tiny = d(&[ETA]);
+        let bound = mean_symmetric_norm_up(&[&tiny, &tiny, &tiny], 1);
+        assert!((ETA..1e-300).contains(&bound), "{bound}");
+
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        assert_eq!(mean_vector_norm_up(&[], 2), 0.0);
+        assert_eq!(mean_vector_norm_up(&[&v(&[1.0])], 0), 0.0);
+        let (p, q) = (v(&[3.0, 4.0]), v(&[-3.0, -4.0]));
+        assert_eq!(mean_vector_norm_up(&[&p, &q], 2), 0.0);
+        let bound = mean_vector_norm_up(&[&p, &p, &p], 2);
+        assert!((5.0..=5.0 * (1.0 + 1e-14)).contains(&bound), "{bound}");
+        // (3, 4) and (1, 0): mean (2, 2), norm 2√2.
+        let bound = mean_vector_norm_up(&[&p, &v(&[1.0, 0.0])], 2);
+        assert!(
+            bound >= 8f64.sqrt() && bound <= 8f64.sqrt() * (1.0 + 1e-14),
+            "{bound}"
+        );
+        let eta = v(&[ETA, 0.0]);
+        let bound = mean_vector_norm_up(&[&eta, &eta, &eta], 2);
+        assert!((ETA..1e-300).contains(&bound), "{bound}");
+        // (1 + TINY)/2 + (1 + TINY)/2 … is rounded: the error is counted.
+        let bound = mean_vector_norm_up(&[&v(&[1.0]), &v(&[TINY]), &v(&[TINY])], 1);
+        assert!(bound >= (1.0 + 2.0 * TINY) / 3.0, "{bound}");
+    }
+
+    #[test]
+    fn gram_norm_of_orthogonal_features_is_the_largest_square() {
+        let (a, b) = (
+            DVector::from_vec(vec![1.0, 0.0]),
+            DVector::from_vec(vec![0.0, 2.0]),
+        );
+        let (bound, sum_norms) = logistic_gram_norm_up(&[&a, &b], 2);
+        assert!((4.0..=4.0 * (1.0 + 1e-12)).contains(&bound), "{bound}");
+        assert!(
+            (3.0..=3.0 * (1.0 + 1e-14)).contains(&sum_norms),
+            "{sum_norms}"
+        );
+        // One vector: ‖b‖² (the norm bounded upward, then squared upward).
+        let (bound, sum_norms) = logistic_gram_norm_up(&[&b], 2);
+        assert!((4.0..=4.0 * (1.0 + 1e-14)).contains(&bound), "{bound}");
+        assert!(
+            (2.0..=2.0 * (1.0 + 1e-14)).contains(&sum_norms),
+            "{sum_norms}"
+        );
+    }
+
+    #[test]
+    fn round_up_into_gives_the_least_float_above() {
+        for x in [0.0, 1.0, 0.1, 0.7, 1.0 / 3.0, 1e-40, 123456.789, 1e30] {
+            let r: f32 = round_up_into(x);
+            assert!(f64::from(r) >= x, "{x} → {r}");
+            let below = f32::from_bits(r.to_bits() - 1);
+            assert!(
+                x == 0.0 || f64::from(below) < x,
+                "{x} → {r} is not the least"
+            );
+        }
+        // 0.7 rounds down in f32: the result is one ulp up.
+        assert!(f64::from(0.7f32) < 0.7);
+        assert_eq!(
+            round_up_into::<f32>(0.7),
+            f32::from_bits(0.7f32.to_bits() + 1)
+        );
+        // Underflowing to 0 in f32: the smallest positive value.
+        assert_eq!(round_up_into::<f32>(1e-50), f32::MIN_POSITIVE);
+        assert_eq!(round_up_into::<f32>(f64::INFINITY), f32::INFINITY);
+        assert_eq!(round_up_into::<f32>(1e300), f32::INFINITY);
+        assert_eq!(round_up_into::<f64>(0.7), 0.7);
+        let pair = Pair::new(0.7, 0.1);
+        assert_eq!(pair.in_type::<f32>(), (round_up_into::<f32>(0.7), 0.1f32));
+        assert_eq!(pair.in_type::<f64>(), (0.7, 0.1));
+    }
+
+    // -----------------------------------------------------------------------
+    // Atoms (SMOOTH-6).
+
+    /// `x ≤ bound ≤ x (1 + 1e-12)`: sound and tight (a few outward-rounded
+    /// operations, four ulps per libm call, a bisection to rounding).
+    fn assert_tight(what: &str, bound: f64, exact: f64) {
+        assert!(bound >= exact, "{what}: {bound} < {exact}");
+        assert!(
+            bound <= exact * (1.0 + 1e-12) + 1e-300,
+            "{what}: {bound} loose ({exact})"
+        );
+    }
+
+    #[test]
+    fn atom_pairs_have_their_hand_computed_constants() {
+        let pair = |atom: Atom<f64>, weight: f64| atom_pair(&atom, weight, 1.0);
+        assert_eq!(pair(Atom::Quadratic { a: -3.0 }, 1.0), Pair::new(3.0, 0.0));
+        assert_eq!(pair(Atom::Quadratic { a: -3.0 }, 0.5), Pair::new(1.5, 0.0));
+        assert_eq!(
+            pair(Atom::Exp { a: -2.0, b: 7.0 }, 0.5),
+            Pair::new(0.0, 2.0)
+        );
+        assert_eq!(pair(Atom::Logistic { a: -2.0 }, 1.0), Pair::new(1.0, 0.0));
+        assert_eq!(pair(Atom::Logistic { a: 2.0 }, 0.25), Pair::new(0.25, 0.0));
+        assert_eq!(pair(Atom::Cosh { a: -1.5 }, 1.0), Pair::new(2.25, 1.5));
+        assert_eq!(pair(Atom::Cosh { a: 1.5 }, 2.0), Pair::new(4.5, 1.5));
+        assert_eq!(pair(Atom::LogCosh { a: -0.5 }, 4.0), Pair::new(1.0, 0.0));
+        // t⁴/4 at weight q: (4q/L1², L1).
+        assert_eq!(atom_pair(&Atom::Quartic, 1.0, 2.0), Pair::new(1.0, 2.0));
+        assert_eq!(atom_pair(&Atom::Quartic, 3.0, 0.5), Pair::new(48.0, 0.5));
+        assert_eq!(atom_pair(&Atom::Quartic, 1.0, 1e-200).l0, f64::INFINITY);
+        assert_eq!(quartic_l0_up(0.5, 0.0), f64::INFINITY);
+        // 0.1²/4 is inexact: bounded from above, within an ulp or two.
+        let logistic = pair(Atom::Logistic { a: 0.1 }, 1.0).l0;
+        assert!((0.0025..=0.0025 * (1.0 + 4.0 * EPS)).contains(&logistic));
+    }
+
+    /// `Σ w e^{at}`: `(2AM, A)`, `M = max_t min(P, N)`, `P`, `N` the sums of
+    /// `w|a|e^{at}` over positive and negative rates. `2e^t + ½e^{−2t}`:
+    /// `P = 2e^t`, `N = e^{−2t}` cross at `t* = −ln 2/3`, `M = 2^{2/3}`,
+    /// `A = 2`: `L0 = 4 · 2^{2/3}`. `e^t + e^{−t}` (2 cosh): `M = 1`, `(2, 1)`.
+    #[test]
+    fn expsum_constants_by_hand() {
+        let expsum = |w: &[f64], a: &[f64]| Atom::ExpSum {
+            w: w.to_vec(),
+            a: a.to_vec(),
+        };
+        let p = atom_pair(&expsum(&[2.0, 0.5], &[1.0, -2.0]), 1.0, 1.0);
+        assert_eq!(p.l1, 2.0);
+        assert_tight("2e^t + ½e^(−2t)", p.l0, 4.0 * 2f64.powf(2.0 / 3.0));
+        // At weight ½ the sum is e^t + ¼e^(−2t): L0 halves.
+        let half = atom_pair(&expsum(&[2.0, 0.5], &[1.0, -2.0]), 0.5, 1.0);
+        assert_tight("weight ½", half.l0, 2.0 * 2f64.powf(2.0 / 3.0));
+        let p = atom_pair(&expsum(&[1.0, 1.0], &[1.0, -1.0]), 1.0, 1.0);
+        assert_eq!(p.l1, 1.0);
+        assert_tight("2 cosh", p.l0, 2.0);
+        assert_tight("M of 2 cosh", expsum_cross(&[1.0, 1.0], &[1.0, -1.0]), 1.0);
+        assert_tight(
+            "M",
+            expsum_cross(&[2.0, 0.5], &[1.0, -2.0]),
+            2f64.powf(2.0 / 3.0),
+        );
+        // One-sided sums (and a zero rate, a constant) have M = 0: (0, A).
+        assert_eq!(
+            atom_pair(&expsum(&[1.0, 3.0], &[1.0, 2.0]), 1.0, 1.0),
+            Pair::new(0.0, 2.0)
+        );
+        assert_eq!(
+            atom_pair(&expsum(&[1.0, 1.0], &[0.0, 1.0]), 1.0, 1.0),
+            Pair::new(0.0, 1.0)
+        );
+        assert_eq!(
+            atom_pair(&expsum(&[1.0, 1.0], &[-3.0, 0.0]), 1.0, 1.0),
+            Pair::new(0.0, 3.0)
+        );
+        assert_eq!(expsum_cross(&[1.0, 1.0], &[0.0, 1.0]), 0.0);
+        assert_eq!(expsum_cross(&[1.0], &[-1.0]), 0.0);
+        // Crossings: e^{t} = e^{20 − t} at t* = 10, far outside [−1, 1].
+        for (ln_w, t_star) in [([0.0, 20.0], 10.0), ([20.0, 0.0], -10.0), ([0.0, 0.0], 0.0)] {
+            let (lo, hi) = expsum_crossing_ln(&ln_w, &[1.0, -1.0]).unwrap();
+            assert!(
+                lo <= t_star && t_star <= hi && hi - lo <= 1e-12,
+                "[{lo}, {hi}] ∌ {t_star}"
+            );
+        }
+        let t_star = -std::f64::consts::LN_2 / 3.0;
+        let (lo, hi) = expsum_crossing(&[2.0, 0.5], &[1.0, -2.0]).unwrap();
+        assert!(
+            lo - 1e-15 <= t_star && t_star <= hi + 1e-15 && hi - lo <= 1e-12,
+            "[{lo}, {hi}]"
+        );
+        assert_eq!(expsum_crossing(&[1.0, 1.0], &[1.0, 2.0]), None);
+        assert_eq!(expsum_crossing(&[1.0, 1.0], &[0.0, -2.0]), None);
+        // A crossing beyond |t| = 2^64 is not bracketed.
+        assert_eq!(expsum_crossing_ln(&[0.0, 1e300], &[1.0, -1.0]), None);
+    }
+
+    #[test]
+    fn atom_frontiers_and_rates() {
+        let at = |atom: Atom<f64>, l1: f64| atom_frontier(&atom, l1);
+        assert_eq!(at(Atom::Quadratic { a: -3.0 }, 5.0), Some(3.0));
+        assert_eq!(at(Atom::Exp { a: -2.0, b: 1.0 }, 2.0), Some(0.0));
+        assert_eq!(at(Atom::Exp { a: -2.0, b: 1.0 }, 1.5), Some(f64::INFINITY));
+        assert_eq!(at(Atom::Logistic { a: 0.0 }, 0.0), Some(0.0));
+        // a²(1 − l1/|a|)₊²/4 at a = ±2: l1 = 1 → 4 · ¼ / 4; l1 = 0 → 1; l1 ≥ 2 → 0.
+        assert_eq!(at(Atom::Logistic { a: 2.0 }, 1.0), Some(0.25));
+        assert_eq!(at(Atom::Logistic { a: -2.0 }, 1.0), Some(0.25));
+        assert_eq!(at(Atom::Logistic { a: -2.0 }, 0.0), Some(1.0));
+        assert_eq!(at(Atom::Logistic { a: 2.0 }, 3.0), Some(0.0));
+        assert_eq!(at(Atom::Cosh { a: -2.0 }, 2.0), Some(4.0));
+        assert_eq!(at(Atom::Cosh { a: 2.0 }, 1.0), Some(f64::INFINITY));
+        assert_eq!(at(Atom::LogCosh { a: -3.0 }, 0.0), Some(9.0));
+        assert_eq!(at(Atom::Quartic, 2.0), Some(1.0));
+        assert_eq!(at(Atom::Quartic, 0.0), Some(f64::INFINITY));
+        let expsum = |a: &[f64]| Atom::ExpSum {
+            w: vec![1.0; a.len()],
+            a: a.to_vec(),
+        };
+        assert_eq!(at(expsum(&[1.0, -3.0]), 10.0), None);
+        assert_eq!(at(expsum(&[1.0, 3.0]), 3.0), Some(0.0));
+        assert_eq!(at(expsum(&[-1.0, -3.0]), 3.0), Some(0.0));
+        assert_eq!(at(expsum(&[-1.0, -3.0]), 2.0), Some(f64::INFINITY));
+        assert_eq!(atom_rate(&Atom::Exp { a: -2.0, b: 5.0 }), 2.0);
+        assert_eq!(atom_rate(&Atom::LogCosh { a: -0.5 }), 0.5);
+        assert_eq!(atom_rate(&expsum(&[1.0, -3.0, 2.0])), 3.0);
+        assert_eq!(atom_rate(&Atom::Quadratic { a: 7.0 }), 1.0);
+        assert_eq!(atom_rate(&Atom::Quartic), 1.0);
+        let labels: Vec<_> = atom_pairs(&Atom::Logistic { a: -2.0 });
+        assert_eq!(
+            labels,
+            vec![
+                ("logistic (a²/4, 0)", Pair::new(1.0, 0.0)),
+                ("logistic (0, |a|)", Pair::new(0.0, 2.0))
+            ]
+        );
+        let quartic: Vec<Pair> = atom_pairs(&Atom::Quartic)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(
+            quartic,
+            [
+                Pair::new(16.0, 0.5),
+                Pair::new(4.0, 1.0),
+                Pair::new(1.0, 2.0)
+            ]
+        );
+        for (atom, label) in [
+            (Atom::Quadratic { a: 1.0 }, "quadratic (|a|, 0)"),
+            (Atom::Exp { a: 1.0, b: 0.0 }, "exp (0, |a|)"),
+            (Atom::Cosh { a: 1.0 }, "cosh (a², |a|)"),
+            (Atom::LogCosh { a: 1.0 }, "log cosh (a², 0)"),
+            (expsum(&[1.0]), "expsum (2AM, A)"),
+        ] {
+            assert_eq!(atom_pairs(&atom), vec![(label, atom_pair(&atom, 1.0, 1.0))]);
+        }
+    }
+
+    // -----------------------------------------------------------------------
+    // Rules on whole instances (SMOOTH-4, SMOOTH-5).
+
+    fn identity(dim: usize) -> DMatrix<f64> {
+        DMatrix::identity(dim, dim)
+    }
+
+    fn separable(shift: &[f64], atoms: Vec<Atom<f64>>) -> Component<f64> {
+        Component::Separable {
+            rotation: identity(atoms.len()),
+            shift: DVector::from_column_slice(shift),
+            atoms,
+        }
+    }
+
+    fn certify_all(components: Vec<Component<f64>>) -> Result<Certificate> {
+        let dim = components[0].dim();
+        certify_components(&components, dim)
+    }
+
+    fn refusal(components: Vec<Component<f64>>) -> String {
+        match certify_all(components) {
+            Err(Error::NoCertificate { reason }) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn single_components_get_their_rules() {
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        // Linear: no curvature; bounded by ‖c‖ = 5.
+        let c = certify_all(vec![Component::Linear { c: v(&[3.0, 4.0]) }]).unwrap();
+        assert_eq!(c.pair, Pair::new(0.0, 0.0));
+        let (m, l) = c.bounded.unwrap();
+        assert_tight("‖c‖", m, 5.0);
+        assert_eq!(l, 0.0);
+        let zero = certify_all(vec![Component::Linear { c: v(&[0.0, 0.0]) }]).unwrap();
+        assert_eq!(
+            (zero.pair, zero.bounded),
+            (Pair::new(0.0, 0.0), Some((0.0, 0.0)))
+        );
+        // A zero gradient uses no rule: the report names none.
+        assert_eq!(zero.rule, "");
+        // Quadratic: (‖H‖, 0), exact for a diagonal H; not bounded.
+        let q = certify_all(vec![Component::Quadratic {
+            hessian: DMatrix::from_diagonal(&v(&[2.0, -7.0])),
+            linear: v(&[1.0, 1.0]),
+            constant: 3.0,
+        }])
+        .unwrap();
+        assert_eq!((q.pair, q.bounded), (Pair::new(7.0, 0.0), None));
+        // Logistic: (‖a‖²/4, 0), bounded by (‖a‖, ‖a‖²/4).
+        let l = certify_all(vec![Component::Logistic {
+            a: v(&[3.0, 4.0]),
+            label: -1.0,
+        }])
+        .unwrap();
+        assert_tight("‖a‖²/4", l.pair.l0, 6.25);
+        assert_eq!(l.pair.l1, 0.0);
+        let (m, big_l) = l.bounded.unwrap();
+        assert_tight("M", m, 5.0);
+        assert_tight("L", big_l, 6.25);
+        // Exp: (0, ‖a‖) (one direction: cos θ = 1).
+        let e = certify_all(vec![Component::Exp {
+            a: v(&[3.0, 4.0]),
+            b: -2.0,
+        }])
+        .unwrap();
+        assert_eq!(e.pair.l0, 0.0);
+        assert_tight("‖a‖", e.pair.l1, 5.0);
+        assert_eq!(e.bounded, None);
+        // A constant exponential (a = 0) is no part at all.
+        let flat = certify_all(vec![Component::Exp {
+            a: v(&[0.0, 0.0]),
+            b: 1.0,
+        }])
+        .unwrap();
+        assert_eq!(
+            (flat.pair, flat.bounded),
+            (Pair::new(0.0, 0.0), Some((0.0, 0.0)))
+        );
+    }
+
+    #[test]
+    fn averages_combine_bounded_and_unbounded_parts() {
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        // Two quadratics: ‖(diag(2, 0) + diag(0, 4))/2‖ = 2; their linear
+        // terms (1, 0) and (1, 0) are a bounded part with M = 1, L = 0.
+        let quadratic = |d: &[f64]| Component::Quadratic {
+            hessian: DMatrix::from_diagonal(&v(d)),
+            linear: v(&[1.0, 0.0]),
+            constant: 0.0,
+        };
+        let c = certify_all(vec![quadratic(&[2.0, 0.0]), quadratic(&[0.0, 4.0])]).unwrap();
+        assert_eq!(c.pair, Pair::new(2.0, 0.0));
+        // One quadratic among three components: ‖H‖ · 1/3.
+        let c = certify_all(vec![
+            quadratic(&[6.0, 0.0]),
+            Component::Linear { c: v(&[1.0, 1.0]) },
+            Component::Linear { c: v(&[1.0, 1.0]) },
+        ])
+        .unwrap();
+        assert_tight("‖H‖/3", c.pair.l0, 2.0);
+        // exp (0, 1) along e1 and a logistic along 2 e2, n = 2: the
+        // logistic part is bounded with M = ‖a‖/2 = 1, L = ‖a‖²/8 = 0.5:
+        // f is (0 + L + L1 M, L1) = (1.5, 1).
+        let c = certify_all(vec![
+            Component::Exp {
+                a: v(&[1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Logistic {
+                a: v(&[0.0, 2.0]),
+                label: 1.0,
+            },
+        ])
+        .unwrap();
+        assert_tight("L0", c.pair.l0, 1.5);
+        assert_tight("L1", c.pair.l1, 1.0);
+        assert_eq!(c.bounded, None);
+        // Two logistic components (3, 4): λ_max(Σ a aᵀ)/(4n) = 50/8, M = 5.
+        let a = Component::Logistic {
+            a: v(&[3.0, 4.0]),
+            label: 1.0,
+        };
+        let c = certify_all(vec![a.clone(), a]).unwrap();
+        assert_tight("L0", c.pair.l0, 6.25);
+        assert_eq!(c.pair.l1, 0.0);
+        let (m, l) = c.bounded.unwrap();
+        assert_tight("M", m, 5.0);
+        assert_tight("L", l, 6.25);
+        // Cone rule: e1 and e2 have cos θ = 1/√2: (0, √2).
+        let c = certify_all(vec![
+            Component::Exp {
+                a: v(&[1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Exp {
+                a: v(&[0.0, 1.0]),
+                b: 5.0,
+            },
+        ])
+        .unwrap();
+        assert_eq!(c.pair.l0, 0.0);
+        assert_tight("A/cos θ", c.pair.l1, 2f64.sqrt());
+        // Scaling a direction does not change the angle; A is the largest ‖a‖.
+        let c = certify_all(vec![
+            Component::Exp {
+                a: v(&[3.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Exp {
+                a: v(&[0.0, 1e-3]),
+                b: 0.0,
+            },
+        ])
+        .unwrap();
+        assert_tight("A/cos θ", c.pair.l1, 3.0 * 2f64.sqrt());
+        // A quadratic and a separable quadratic atom: both L1 = 0, summed.
+        let c = certify_all(vec![
+            quadratic(&[2.0, 0.0]),
+            separable(
+                &[0.0, 0.0],
+                vec![Atom::Quadratic { a: 4.0 }, Atom::Quadratic { a: 0.0 }],
+            ),
+        ])
+        .unwrap();
+        assert_tight("1 + 2", c.pair.l0, 3.0);
+        assert_eq!(c.pair.l1, 0.0);
+    }
+
+    #[test]
+    fn refusals_are_typed_and_name_the_components() {
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        assert!(matches!(
+            certify_components(&[], 2),
+            Err(Error::Empty { .. })
+        ));
+        // Opposite exponentials lie in no open half-space.
+        let reason = refusal(vec![
+            Component::Exp {
+                a: v(&[1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Linear { c: v(&[1.0, 0.0]) },
+            Component::Exp {
+                a: v(&[-2.0, 0.0]),
+                b: 0.0,
+            },
+        ]);
+        assert!(
+            reason.starts_with("components[0, 2]: exp components"),
+            "{reason}"
+        );
+        // Two parts with L1 > 0 can cancel.
+        let reason = refusal(vec![
+            separable(&[0.0], vec![Atom::Cosh { a: 1.0 }]),
+            Component::Exp {
+                a: v(&[1.0]),
+                b: 0.0,
+            },
+        ]);
+        assert!(
+            reason.starts_with("components[0, 1]: 2 parts with L1 > 0"),
+            "{reason}"
+        );
+        assert!(reason.contains("can cancel"), "{reason}");
+        // A non-finite parameter is named before any rule runs.
+        match certify_components(
+            &[
+                Component::Linear { c: v(&[1.0]) },
+                Component::Exp {
+                    a: v(&[1.0]),
+                    b: f64::NAN,
+                },
+            ],
+            1,
+        ) {
+            Err(Error::NonFinite { field, .. }) => assert_eq!(field, "components[1]"),
+            other => panic!("{other:?}"),
+        }
+        // Overflowing constants: the Hessian mean, the linear mean, the logistic Gram.
+        let huge = f64::MAX;
+        let reason = refusal(vec![Component::Quadratic {
+            hessian: DMatrix::from_element(2, 2, huge),
+            linear: v(&[0.0, 0.0]),
+            constant: 0.0,
+        }]);
+        assert!(
+            reason.starts_with("components[0]: quadratic Hessians"),
+            "{reason}"
+        );
+        let reason = refusal(vec![Component::Linear {
+            c: v(&[huge, huge]),
+        }]);
+        assert!(
+            reason.starts_with("components[0]: linear terms"),
+            "{reason}"
+        );
+        let reason = refusal(vec![Component::Logistic {
+            a: v(&[1e200, 0.0]),
+            label: 1.0,
+        }]);
+        assert!(
+            reason.starts_with("components[0]: logistic features"),
+            "{reason}"
+        );
+        let reason = refusal(vec![Component::Exp {
+            a: v(&[huge, huge]),
+            b: 0.0,
+        }]);
+        assert!(
+            reason.starts_with("components[0]: exp components: rate"),
+            "{reason}"
+        );
+    }
+
+    /// SMOOTH-5: separable components with the same rotation and shift are
+    /// summed per coordinate (weights 1/n), so their gradients cannot
+    /// cancel unseen: `½e^{t} + ½e^{−t}` on one coordinate is `cosh`:
+    /// `(2AM, A) = (1, 1)`. With different shifts (or rotations) they are
+    /// different functions of `x` and must not be merged: two parts with
+    /// `L1 > 0` are refused.
+    #[test]
+    fn separable_components_merge_only_with_the_same_rotation_and_shift() {
+        let exp = |a: f64| Atom::Exp { a, b: 0.0 };
+        let merged = certify_all(vec![
+            separable(&[0.5], vec![exp(1.0)]),
+            separable(&[0.5], vec![exp(-1.0)]),
+        ])
+        .unwrap();
+        assert_tight("L0", merged.pair.l0, 1.0);
+        assert_eq!(merged.pair.l1, 1.0);
+        assert_eq!(merged.rule, "separable group of 2 component(s)");
+        // The same rotation, another shift: not merged.
+        let reason = refusal(vec![
+            separable(&[0.5], vec![exp(1.0)]),
+            separable(&[0.0], vec![exp(-1.0)]),
+        ]);
+        assert!(reason.starts_with("components[0, 1]: 2 parts"), "{reason}");
+        // The same shift, another rotation (a reflection): not merged.
+        let reflected = Component::Separable {
+            rotation: DMatrix::from_element(1, 1, -1.0),
+            shift: DVector::from_element(1, 0.5),
+            atoms: vec![exp(-1.0)],
+        };
+        let reason = refusal(vec![separable(&[0.5], vec![exp(1.0)]), reflected]);
+        assert!(reason.starts_with("components[0, 1]: 2 parts"), "{reason}");
+        // Quadratic atoms cancel when merged: |½ · 3 − ½ · 1| = 1, not 2.
+        let q = |a: f64| Atom::Quadratic { a };
+        let c = certify_all(vec![
+            separable(&[0.0], vec![q(3.0)]),
+            separable(&[0.0], vec![q(-1.0)]),
+        ])
+        .unwrap();
+        assert_tight("|Σ w a|", c.pair.l0, 1.0);
+        assert_eq!(c.pair.l1, 0.0);
+        let apart = certify_all(vec![
+            separable(&[0.0], vec![q(3.0)]),
+            separable(&[1.0], vec![q(-1.0)]),
+        ])
+        .unwrap();
+        assert_tight("1.5 + 0.5", apart.pair.l0, 2.0);
+    }
+
+    #[test]
+    fn coordinates_combine_their_atoms() {
+        let one =
+            |atoms: Vec<Atom<f64>>| certify_all(vec![separable(&vec![0.0; atoms.len()], atoms)]);
+        let two = |a: Atom<f64>, b: Atom<f64>| {
+            certify_all(vec![separable(&[0.0], vec![a]), separable(&[0.0], vec![b])])
+        };
+        // The max rule over coordinates: quadratic 3 and log cosh (a² = 4, 0).
+        let c = one(vec![Atom::Quadratic { a: -3.0 }, Atom::LogCosh { a: 2.0 }]).unwrap();
+        assert_tight("max(3, 4)", c.pair.l0, 4.0);
+        assert_eq!((c.pair.l1, c.bounded), (0.0, None));
+        // Exp and logistic on one coordinate, n = 2: the exponential is
+        // one-sided (base 0, A = 1), the logistic a perturbation with
+        // M = ½ · 2, L = ½ · 4/4: (L + A M, A) = (1.5, 1).
+        let c = two(Atom::Exp { a: 1.0, b: 3.0 }, Atom::Logistic { a: 2.0 }).unwrap();
+        assert_tight("L0", c.pair.l0, 1.5);
+        assert_eq!(c.pair.l1, 1.0);
+        // Cosh is two exponentials: cosh(t)/2 + cosh(t)/2 = cosh: (1, 1).
+        let c = two(Atom::Cosh { a: 1.0 }, Atom::Cosh { a: -1.0 }).unwrap();
+        assert_tight("cosh", c.pair.l0, 1.0);
+        assert_eq!(c.pair.l1, 1.0);
+        // An exponential sum with a zero rate: the constant adds nothing.
+        let c = one(vec![Atom::ExpSum {
+            w: vec![1.0, 5.0],
+            a: vec![2.0, 0.0],
+        }])
+        .unwrap();
+        assert_eq!(c.pair, Pair::new(0.0, 2.0));
+        // A quartic alone takes L1 = 1: (4, 1); next to an exponential of
+        // rate 2 it takes L1 = 2: (4/4, 2).
+        let c = one(vec![Atom::Quartic]).unwrap();
+        assert_eq!(c.pair, Pair::new(4.0, QUARTIC_DEFAULT_L1));
+        let c = one(vec![Atom::Quartic, Atom::Exp { a: -2.0, b: 0.0 }]).unwrap();
+        assert_eq!(c.pair, Pair::new(1.0, 2.0));
+        // A quartic plus a logistic (n = 2): 4 · ½ + L + L1 M = 2 + 0.5 + 1.
+        let c = two(Atom::Quartic, Atom::Logistic { a: 2.0 }).unwrap();
+        assert_tight("L0", c.pair.l0, 3.5);
+        assert_eq!(c.pair.l1, 1.0);
+        // Logistic and log-cosh atoms only: a bounded part. Per coordinate
+        // M_j = |a|, L_j = a²/4 (logistic) or a² (log cosh); M = ‖(M_j)‖,
+        // L = max L_j: (2, 2) → M = 2√2, L = 4.
+        let c = one(vec![Atom::Logistic { a: 2.0 }, Atom::LogCosh { a: 2.0 }]).unwrap();
+        assert_tight("L0", c.pair.l0, 4.0);
+        let (m, l) = c.bounded.unwrap();
+        assert_tight("M", m, 8f64.sqrt());
+        assert_tight("L", l, 4.0);
+        // Refusals: exponential with quadratic or quartic; quartic with quadratic.
+        for (a, b, what) in [
+            (
+                Atom::Exp { a: 1.0, b: 0.0 },
+                Atom::Quadratic { a: 1.0 },
+                "exponential and quadratic or quartic",
+            ),
+            (
+                Atom::Quartic,
+                Atom::Cosh { a: 1.0 },
+                "exponential and quadratic or quartic",
+            ),
+            (
+                Atom::Quartic,
+                Atom::Quadratic { a: 1.0 },
+                "quartic and quadratic",
+            ),
+        ] {
+            match two(a, b) {
+                Err(Error::NoCertificate { reason }) => {
+                    assert!(
+                        reason.starts_with("components[0, 1]: coordinate 0"),
+                        "{reason}"
+                    );
+                    assert!(reason.contains(what), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// A rotation off orthogonal by `δ = ‖RᵀR − I‖` scales `L0` by `1 + δ`
+    /// and `L1` by `(1 + δ)/√(1 − δ)`: `R = 1.1` has `δ = 0.21`, so
+    /// `cosh` `(1, 1)` becomes `(1.21, 1.21/√0.79)`. `R = 2` is refused.
+    #[test]
+    fn rotations_off_orthogonal_inflate_the_constants_or_are_refused() {
+        let rotated = |r: f64| Component::Separable {
+            rotation: DMatrix::from_element(1, 1, r),
+            shift: DVector::zeros(1),
+            atoms: vec![Atom::Cosh { a: 1.0 }],
+        };
+        let c = certify_all(vec![rotated(1.1)]).unwrap();
+        // δ is 0.21 up to the rounding of 1.1² (relative 1e-15).
+        assert!(
+            (c.pair.l0 - 1.21).abs() < 1e-12 && c.pair.l0 >= 1.21,
+            "{:?}",
+            c.pair
+        );
+        assert!(
+            (c.pair.l1 - 1.21 / 0.79f64.sqrt()).abs() < 1e-12,
+            "{:?}",
+            c.pair
+        );
+        // An exact rotation by 90°: RᵀR = I, the constants barely move.
+        let quarter = Component::Separable {
+            rotation: DMatrix::from_row_slice(2, 2, &[0.0, -1.0, 1.0, 0.0]),
+            shift: DVector::zeros(2),
+            atoms: vec![Atom::Cosh { a: 1.0 }, Atom::Quadratic { a: 0.5 }],
+        };
+        let c = certify_all(vec![quarter]).unwrap();
+        assert_tight("L0", c.pair.l0, 1.0);
+        assert_tight("L1", c.pair.l1, 1.0);
+        match certify_all(vec![rotated(2.0)]) {
+            Err(Error::NoCertificate { reason }) => {
+                assert!(
+                    reason.starts_with("components[0]: rotation far from orthogonal"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // Bounded parts are inflated too: logistic a = 2 has (M, L) = (2, 1);
+        // with R = 1.1, M = √(4 · 1.21) = 2.2 and L = 1.21.
+        let c = certify_all(vec![Component::Separable {
+            rotation: DMatrix::from_element(1, 1, 1.1),
+            shift: DVector::zeros(1),
+            atoms: vec![Atom::Logistic { a: 2.0 }],
+        }])
+        .unwrap();
+        let (m, l) = c.bounded.unwrap();
+        assert!(
+            (m - 2.2).abs() < 1e-12 && (l - 1.21).abs() < 1e-12,
+            "{m}, {l}"
+        );
+    }
+
+    #[test]
+    fn instances_are_certified_whole_and_per_component() {
+        use crate::clipping::Threshold;
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        let instance = Instance::new(
+            Threshold::new(1.0).unwrap(),
+            v(&[0.0, 0.0]),
+            vec![
+                Component::Exp {
+                    a: v(&[1.0, 0.0]),
+                    b: 0.0,
+                },
+                Component::Logistic {
+                    a: v(&[0.0, 2.0]),
+                    label: 1.0,
+                },
+            ],
+        )
+        .unwrap();
+        let certification = certify(&instance).unwrap();
+        assert_tight("L0", certification.f.pair.l0, 1.5);
+        assert_eq!(certify_f(&instance).unwrap(), certification.f.pair);
+        assert_eq!(certification.components.len(), 2);
+        assert_tight("exp", certification.components[0].pair.l1, 1.0);
+        assert_tight("logistic", certification.components[1].pair.l0, 1.0);
+        // The same parameters in f32 (exact here) give the same certificate.
+        let narrow = certify(&instance.cast::<f32>().unwrap()).unwrap();
+        assert_eq!(narrow.f, certification.f);
+        // A sampled lower bound above the certified L0 is a violation.
+        let bound = |l0: f64| crate::smooth::estimator::LowerBound {
+            l0,
+            at: v(&[0.5, 0.25]),
+            evaluations: 1,
+        };
+        assert!(certification.lower_bound_violations(&bound(1.0)).is_empty());
+        let violations = certification.lower_bound_violations(&bound(2.0));
+        assert_eq!(
+            violations,
+            vec![LowerBoundViolation {
+                which: "f".into(),
+                certified: certification.f.pair,
+                sampled_l0: 2.0,
+                at: vec![0.5, 0.25],
+            }]
+        );
+    }
+
+    /// A quartic next to a tiny exponential rate takes `L1 = 1e-200`:
+    /// `4/L1²` overflows, and the coordinate is refused by name (not
+    /// later, as an anonymous overflow of the average).
+    #[test]
+    fn an_overflowing_coordinate_is_refused_by_name() {
+        let atoms = vec![Atom::Quartic, Atom::Exp { a: 1e-200, b: 0.0 }];
+        let reason = refusal(vec![separable(&[0.0, 0.0], atoms)]);
+        assert!(
+            reason.starts_with("components[0]: coordinate 0: the constants overflow"),
+            "{reason}"
+        );
+    }
+
+    /// A quadratic with a zero Hessian is linear: no quadratic part, so
+    /// the certificate keeps its global bounds `(‖c‖, 0)`.
+    #[test]
+    fn a_zero_hessian_adds_no_quadratic_part() {
+        let c = certify_all(vec![Component::Quadratic {
+            hessian: DMatrix::zeros(2, 2),
+            linear: DVector::from_vec(vec![3.0, 4.0]),
+            constant: 1.0,
+        }])
+        .unwrap();
+        assert_eq!(c.pair, Pair::new(0.0, 0.0));
+        let (m, l) = c.bounded.expect("a linear function has global bounds");
+        assert_tight("M", m, 5.0);
+        assert_eq!(l, 0.0);
+        assert!(!c.rule.contains("quadratic"), "{}", c.rule);
+    }
+
+    /// `e1`, `−e1`, `e2`: the unit directions sum to `e2 ≠ 0`, but `±e1`
+    /// are orthogonal to it (`cos θ = 0`): no open half-space holds all
+    /// three, refused (a cone rule with `cos θ ≤ 0` would give `L1 < 0`).
+    #[test]
+    fn exponentials_on_a_closed_half_space_are_refused() {
+        let v = |xs: &[f64]| DVector::from_column_slice(xs);
+        let reason = refusal(vec![
+            Component::Exp {
+                a: v(&[1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Exp {
+                a: v(&[-1.0, 0.0]),
+                b: 0.0,
+            },
+            Component::Exp {
+                a: v(&[0.0, 1.0]),
+                b: 0.0,
+            },
+        ]);
+        assert!(
+            reason.starts_with("components[0, 1, 2]: exp components whose directions"),
+            "{reason}"
+        );
+    }
+
+    /// A zero rate is a constant term: it changes nothing, bit for bit
+    /// (it is left out of both sides; counted on one as `ln 0 = −∞`, the
+    /// outward rounding would turn it into `−f64::MAX` and loosen the bound).
+    #[test]
+    fn a_zero_rate_changes_no_bit_of_an_expsum_pair() {
+        let pair = |w: &[f64], a: &[f64]| {
+            let atom = Atom::ExpSum {
+                w: w.to_vec(),
+                a: a.to_vec(),
+            };
+            atom_pair(&atom, 1.0, 1.0)
+        };
+        let plain = pair(&[1.0, 1.0], &[1.0, -1.0]);
+        assert_eq!(pair(&[1.0, 1.0, 3.0], &[1.0, -1.0, 0.0]), plain);
+        assert_eq!(pair(&[3.0, 1.0, 1.0], &[0.0, 1.0, -1.0]), plain);
+        assert_eq!(
+            expsum_cross(&[1.0, 1.0, 3.0], &[1.0, -1.0, 0.0]),
+            expsum_cross(&[1.0, 1.0], &[1.0, -1.0])
+        );
+    }
 }
