@@ -476,3 +476,49 @@ impl<T: Real> Objective<T> for Component<T> {
         Component::hessian(self, x).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The class checks name the field at fault; a valid pair passes
+    /// (the file reader's messages come from here too).
+    #[test]
+    fn softmax_class_checks_name_the_field() {
+        assert!(check_softmax_classes(3, 1, 2).is_ok());
+        assert!(check_softmax_classes(3, 0, 2).is_ok());
+        let field = |label, classes| match check_softmax_classes(3, label, classes) {
+            Err(Error::InvalidField { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(field(0, 1), "components[3].classes");
+        assert_eq!(field(0, 0), "components[3].classes");
+        assert_eq!(field(2, 2), "components[3].label");
+        assert_eq!(field(7, 3), "components[3].label");
+    }
+
+    /// A confident correct prediction keeps its small loss and gradient
+    /// (`1 − p_k ≈ e^{−40}`, which `1 − p_k` computed directly rounds to
+    /// 0), and a confident wrong one its large loss, without overflow.
+    #[test]
+    fn softmax_confident_predictions_keep_their_digits() {
+        let component = Component::Softmax {
+            a: DVector::from_vec(vec![1.0]),
+            label: 0,
+            classes: 2,
+        };
+        let small = (-40.0f64).exp();
+        let x = DVector::from_vec(vec![40.0, 0.0]);
+        let exact = small / (1.0 + small);
+        assert!((component.value(&x) - small.ln_1p()).abs() <= 1e-15 * small);
+        let g = component.gradient(&x);
+        assert!((g[0] + exact).abs() <= 1e-15 * exact, "{g}");
+        assert!((g[1] - exact).abs() <= 1e-15 * exact, "{g}");
+        let wrong = DVector::from_vec(vec![-800.0, 800.0]);
+        assert!((component.value(&wrong) - 1600.0).abs() <= 1e-12);
+        assert_eq!(
+            component.gradient(&wrong),
+            DVector::from_vec(vec![-1.0, 1.0])
+        );
+    }
+}
