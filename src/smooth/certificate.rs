@@ -2726,4 +2726,33 @@ mod tests {
             expsum_cross(&[1.0, 1.0], &[1.0, -1.0])
         );
     }
+
+    /// The softmax rule refuses an overflowing `½λ_max/n` by its own name,
+    /// even when `√2 (1/n)Σ‖a‖` is finite (a cargo-mutants survivor: with
+    /// `&&` → `||` the overflow reached `combine` and was refused there
+    /// without naming the rule).
+    #[test]
+    fn softmax_overflow_is_refused_by_its_rule() {
+        let huge = Component::Softmax {
+            a: DVector::from_vec(vec![1e160]),
+            label: 1,
+            classes: 2,
+        };
+        match certify_components(&[huge], 2) {
+            Err(Error::NoCertificate { reason }) => {
+                assert!(reason.contains("softmax features"), "{reason}");
+                assert!(reason.starts_with("components[0]"), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let fine = Component::Softmax {
+            a: DVector::from_vec(vec![3.0]),
+            label: 0,
+            classes: 2,
+        };
+        let pair = certify_components(&[fine], 2).unwrap().pair;
+        // ½‖a‖² = 4.5, rounded upward by a few ulps at most.
+        assert!(pair.l0 >= 4.5 && pair.l0 <= 4.5 * (1.0 + 1e-14), "{pair:?}");
+        assert_eq!(pair.l1, 0.0);
+    }
 }
