@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::engine::Engine;
 use crate::clipping::clip_factor;
 use crate::error::Result;
-use crate::instance::{softmax_logits, Component, Instance};
+use crate::instance::{write_softmax_logits, Component, Instance};
 use crate::real::{norm, Real};
 use crate::special::softmax_exponentials;
 
@@ -105,6 +105,7 @@ pub(super) fn epoch_pass<T: Real>(
     let mut clipped = DVector::zeros(dim);
     let mut batch_sum = DVector::zeros(dim);
     let mut one = DVector::zeros(dim);
+    let mut logits = Vec::new();
     let mut mean = DVector::zeros(dim);
     let (mut f, mut f_magnitude) = (T::zero(), T::zero());
     let mut norm_sum = T::zero();
@@ -154,7 +155,7 @@ pub(super) fn epoch_pass<T: Real>(
             add_ridge_block(gradient.as_mut_slice(), clipped.as_mut_slice(), &pending);
             pending.clear();
             let component = &engine.instance.components()[i];
-            let (value, hidden) = value_and_hidden(component, x);
+            let (value, hidden) = value_and_hidden(component, x, &mut logits);
             f += value;
             f_magnitude += value.abs() + hidden;
             engine.gradient_into(i, x, &mut one);
@@ -232,7 +233,14 @@ fn add_ridge_block<T: Real>(g: &mut [T], d: &mut [T], block: &[(&[T], T, T)]) {
 /// its evaluation (see [`values`]): `ln 2` per log-cosh atom, and for a
 /// softmax `|m| + |z_k|`, the logits whose difference `m − z_k` is part of
 /// the value (each carries the rounding of its own inner product).
-fn value_and_hidden<T: Real>(component: &Component<T>, x: &DVector<T>) -> (T, T) {
+///
+/// `logits` is reused across components (a softmax's logits go there), so
+/// the per-component loop allocates nothing for the softmax kind.
+fn value_and_hidden<T: Real>(
+    component: &Component<T>,
+    x: &DVector<T>,
+    logits: &mut Vec<T>,
+) -> (T, T) {
     match component {
         Component::Separable { atoms, .. } => {
             let count = atoms
@@ -245,9 +253,10 @@ fn value_and_hidden<T: Real>(component: &Component<T>, x: &DVector<T>) -> (T, T)
             )
         }
         Component::Softmax { a, label, classes } => {
-            let mut z = softmax_logits(a.as_slice(), *classes, x.as_slice());
-            let label_logit = z[*label];
-            let sums = softmax_exponentials(&mut z);
+            logits.resize(*classes, T::zero());
+            write_softmax_logits(a.as_slice(), x.as_slice(), logits);
+            let label_logit = logits[*label];
+            let sums = softmax_exponentials(logits);
             (
                 sums.cross_entropy(label_logit),
                 sums.max.abs() + label_logit.abs(),
@@ -263,12 +272,13 @@ fn value_and_hidden<T: Real>(component: &Component<T>, x: &DVector<T>) -> (T, T)
 /// (`(m − z_k) + ln(1 + r)`, see [`crate::special::SoftmaxSums`]); `f` summed as [`Instance::value`] does.
 pub fn values<T: Real>(instance: &Instance<T>, x: &DVector<T>) -> (T, T) {
     let n = T::of(instance.n() as f64);
+    let mut logits = Vec::new();
     let (sum, magnitude) =
         instance
             .components()
             .iter()
             .fold((T::zero(), T::zero()), |(s, m), c| {
-                let (v, hidden) = value_and_hidden(c, x);
+                let (v, hidden) = value_and_hidden(c, x, &mut logits);
                 (s + v, m + v.abs() + hidden)
             });
     (sum / n, magnitude / n)

@@ -166,7 +166,8 @@ pub(crate) fn softmax_logits<T: Real>(a: &[T], classes: usize, x: &[T]) -> Vec<T
     z
 }
 
-fn write_softmax_logits<T: Real>(a: &[T], x: &[T], logits: &mut [T]) {
+/// [`softmax_logits`] into `logits` (`classes` entries), allocating nothing.
+pub(crate) fn write_softmax_logits<T: Real>(a: &[T], x: &[T], logits: &mut [T]) {
     for (z, row) in logits.iter_mut().zip(x.chunks_exact(a.len().max(1))) {
         *z = dot_slices(a, row);
     }

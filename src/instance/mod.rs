@@ -11,7 +11,7 @@
 pub mod component;
 pub mod format;
 
-pub(crate) use component::{check_softmax_classes, softmax_gradient_into, softmax_logits};
+pub(crate) use component::{check_softmax_classes, softmax_gradient_into, write_softmax_logits};
 pub use component::{Atom, Component};
 pub use format::{INSTANCE_FORMAT, ROTATION_TOLERANCE};
 
