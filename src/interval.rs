@@ -133,27 +133,16 @@ const TINY: f64 = f64::from_bits(1);
 const SAFE_LOW: f64 = f64::from_bits((1023 - 900) << 52); // 2^-900
 const SAFE_HIGH: f64 = f64::from_bits((1023 + 900) << 52); // 2^900
 
-/// The next `f64` above `x` (`+∞` stays).
+/// The next `f64` above `x` (`+∞` stays): IEEE 754's `nextUp`.
 #[inline]
 fn next_up(x: f64) -> f64 {
-    if x.is_nan() || x == f64::INFINITY {
-        return x;
-    }
-    if x == 0.0 {
-        return TINY;
-    }
-    let bits = x.to_bits();
-    if x > 0.0 {
-        f64::from_bits(bits + 1)
-    } else {
-        f64::from_bits(bits - 1)
-    }
+    x.next_up()
 }
 
-/// The next `f64` below `x` (`−∞` stays).
+/// The next `f64` below `x` (`−∞` stays): IEEE 754's `nextDown`.
 #[inline]
 fn next_down(x: f64) -> f64 {
-    -next_up(-x)
+    x.next_down()
 }
 
 #[inline]

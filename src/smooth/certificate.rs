@@ -90,14 +90,11 @@ fn round_up_into<T: Real>(x: f64) -> T {
     if t == T::zero() {
         return T::min_positive_value();
     }
-    // One ulp of T at t is at most |t| ε_T (t normal) or the smallest
-    // subnormal spacing; t + |t| ε_T + min_positive ε_T exceeds x.
-    let bumped = t + t.abs() * T::epsilon() + T::min_positive_value() * T::epsilon();
-    if bumped.to_f64_lossless() >= x {
-        bumped
-    } else {
-        bumped + bumped.abs() * T::epsilon()
-    }
+    // t < x is x rounded to nearest, so the next float above t is ≥ x. One
+    // ulp of T at t is at most |t| ε_T (t normal) or min_positive ε_T (the
+    // subnormal spacing), so the exact t + |t| ε_T + min_positive ε_T is at
+    // least that next float, and rounding (monotone) keeps it there.
+    t + t.abs() * T::epsilon() + T::min_positive_value() * T::epsilon()
 }
 
 /// A certificate with the rule that produced it.
@@ -123,20 +120,14 @@ const ETA: f64 = 5e-324;
 /// The least `f64` above `x` (`x` itself for `+∞` and NaN). After one
 /// correctly rounded operation (round to nearest), the exact result is at
 /// most `next_up` of the computed one, whatever the signs.
+/// (IEEE 754's `nextUp`, the standard library's: `next_up(±0) = ETA`.)
 pub fn next_up(x: f64) -> f64 {
-    if x.is_nan() || x == f64::INFINITY {
-        return x;
-    }
-    if x == 0.0 {
-        return ETA;
-    }
-    let bits = x.to_bits();
-    f64::from_bits(if x > 0.0 { bits + 1 } else { bits - 1 })
+    x.next_up()
 }
 
-/// The greatest `f64` below `x`.
+/// The greatest `f64` below `x` (IEEE 754's `nextDown`).
 pub fn next_down(x: f64) -> f64 {
-    -next_up(-x)
+    x.next_down()
 }
 
 fn ups(mut x: f64, k: usize) -> f64 {
@@ -155,10 +146,8 @@ const EXACTNESS_FLOOR: f64 = 1e-290;
 /// `a + b` rounded upward (left as computed when TwoSum shows it exact).
 fn add_up(a: f64, b: f64) -> f64 {
     let (s, e) = two_sum(a, b);
-    if e == 0.0 && s.is_finite() {
-        s
-    } else if e < 0.0 && s.is_finite() {
-        // a + b = s + e < s: s is already above.
+    if e <= 0.0 && s.is_finite() {
+        // a + b = s + e ≤ s: s is exact or already above.
         s
     } else {
         next_up(s)
