@@ -88,20 +88,38 @@ impl<T: Real> Profile<T> {
     }
 }
 
-/// Scratch space for general components (allocated once per engine).
+/// Scratch space for general components (allocated once per engine, and
+/// once more for a trace's pass, which runs beside the epoch).
 #[derive(Clone, Debug)]
-struct Scratch<T: Real> {
+pub(super) struct Scratch<T: Real> {
     a: DVector<T>,
     b: DVector<T>,
 }
 
+impl<T: Real> Scratch<T> {
+    pub(super) fn new(dim: usize) -> Self {
+        Self {
+            a: DVector::zeros(dim),
+            b: DVector::zeros(dim),
+        }
+    }
+}
+
 /// The compiled instance: one kernel per component (borrowing the
-/// component's data, with its norm beside it), the threshold, scratch space.
+/// component's data, with its norm beside it) and the threshold. Shared,
+/// never written: a traced run's epoch and its pass read it at once, each
+/// with its own [`Scratch`].
 #[derive(Clone, Debug)]
-pub struct Engine<'a, T: Real> {
+pub(super) struct Core<'a, T: Real> {
     pub(super) gamma: Threshold<T>,
     kernels: Vec<Kernel<'a, T>>,
     pub(super) instance: &'a Instance<T>,
+}
+
+/// The compiled instance ([`Core`]) with its scratch space.
+#[derive(Clone, Debug)]
+pub struct Engine<'a, T: Real> {
+    core: Core<'a, T>,
     scratch: Scratch<T>,
 }
 
@@ -128,32 +146,45 @@ impl<'a, T: Real> Engine<'a, T> {
             })
             .collect();
         Self {
-            gamma: instance.gamma(),
-            kernels,
-            instance,
-            scratch: Scratch {
-                a: DVector::zeros(dim),
-                b: DVector::zeros(dim),
+            core: Core {
+                gamma: instance.gamma(),
+                kernels,
+                instance,
             },
+            scratch: Scratch::new(dim),
         }
     }
 
     /// `n`.
     pub fn n(&self) -> usize {
-        self.kernels.len()
+        self.core.n()
     }
 
     /// One clipped epoch in cyclic order with `b = 1`, in place:
     /// `x ← x − α clip(∇f_i(x))` for `i = 1, …, n`. The hot loop of the
     /// method, without any trace (what the benches time).
     pub fn clipped_epoch(&mut self, x: &mut DVector<T>, alpha: T) {
-        for i in 0..self.kernels.len() {
-            self.component_step(i, x, alpha, true);
+        for i in 0..self.core.n() {
+            self.core
+                .component_step(i, x, alpha, true, &mut self.scratch);
         }
+    }
+}
+
+impl<'a, T: Real> Core<'a, T> {
+    /// `n`.
+    pub(super) fn n(&self) -> usize {
+        self.kernels.len()
     }
 
     /// `out += clip_γ(∇f_i(x))`, without allocating.
-    pub(super) fn add_clipped_gradient(&mut self, i: usize, x: &DVector<T>, out: &mut DVector<T>) {
+    pub(super) fn add_clipped_gradient(
+        &self,
+        i: usize,
+        x: &DVector<T>,
+        out: &mut DVector<T>,
+        scratch: &mut Scratch<T>,
+    ) {
         match &self.kernels[i] {
             Kernel::Ridge {
                 a,
@@ -168,20 +199,21 @@ impl<'a, T: Real> Engine<'a, T> {
                 out.axpy(factor * coefficient, &a, T::one());
             }
             Kernel::General(component) => {
-                general_gradient(component, x, &mut self.scratch);
-                let factor = clip_factor(norm(&self.scratch.b), self.gamma);
-                out.axpy(factor, &self.scratch.b, T::one());
+                general_gradient(component, x, scratch);
+                let factor = clip_factor(norm(&scratch.b), self.gamma);
+                out.axpy(factor, &scratch.b, T::one());
             }
         }
     }
 
     /// `out += weight ∇f_i(x)`, without allocating.
     pub(super) fn add_gradient(
-        &mut self,
+        &self,
         i: usize,
         x: &DVector<T>,
         weight: T,
         out: &mut DVector<T>,
+        scratch: &mut Scratch<T>,
     ) {
         match &self.kernels[i] {
             Kernel::Ridge { a, profile, .. } => {
@@ -190,15 +222,21 @@ impl<'a, T: Real> Engine<'a, T> {
                 out.axpy(weight * coefficient, &a, T::one());
             }
             Kernel::General(component) => {
-                general_gradient(component, x, &mut self.scratch);
-                out.axpy(weight, &self.scratch.b, T::one());
+                general_gradient(component, x, scratch);
+                out.axpy(weight, &scratch.b, T::one());
             }
         }
     }
 
     /// `out = ∇f_i(x)` (for the ridge kinds `c a_j` per entry, the
     /// operations of [`Component::gradient`], so the same bits).
-    pub(super) fn gradient_into(&mut self, i: usize, x: &DVector<T>, out: &mut DVector<T>) {
+    pub(super) fn gradient_into(
+        &self,
+        i: usize,
+        x: &DVector<T>,
+        out: &mut DVector<T>,
+        scratch: &mut Scratch<T>,
+    ) {
         match &self.kernels[i] {
             Kernel::Ridge { a, profile, .. } => {
                 let view = DVectorView::from_slice(a, a.len());
@@ -208,8 +246,8 @@ impl<'a, T: Real> Engine<'a, T> {
                 }
             }
             Kernel::General(component) => {
-                general_gradient(component, x, &mut self.scratch);
-                out.copy_from(&self.scratch.b);
+                general_gradient(component, x, scratch);
+                out.copy_from(&scratch.b);
             }
         }
     }
@@ -232,12 +270,13 @@ impl<'a, T: Real> Engine<'a, T> {
     /// kinds (IG-1's tracking at no extra pass).
     #[inline]
     fn component_step_tracked(
-        &mut self,
+        &self,
         i: usize,
         x: &mut DVector<T>,
         step: T,
         clipped: bool,
         start: &DVector<T>,
+        scratch: &mut Scratch<T>,
     ) -> T {
         if let Kernel::Ridge { a, norm, profile } = &self.kernels[i] {
             let coefficient = profile.coefficient(dot_slices(a, x.as_slice()));
@@ -270,7 +309,7 @@ impl<'a, T: Real> Engine<'a, T> {
             }
             (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
         } else {
-            self.component_step(i, x, step, clipped);
+            self.component_step(i, x, step, clipped, scratch);
             squared_distance(x, start)
         }
     }
@@ -278,7 +317,14 @@ impl<'a, T: Real> Engine<'a, T> {
     /// One clipped (or unclipped) step on component `i`:
     /// `x ← x − step · clip(∇f_i(x))`.
     #[inline]
-    fn component_step(&mut self, i: usize, x: &mut DVector<T>, step: T, clipped: bool) {
+    fn component_step(
+        &self,
+        i: usize,
+        x: &mut DVector<T>,
+        step: T,
+        clipped: bool,
+        scratch: &mut Scratch<T>,
+    ) {
         match &self.kernels[i] {
             Kernel::Ridge { a, norm, profile } => {
                 let coefficient = profile.coefficient(dot_slices(a, x.as_slice()));
@@ -290,13 +336,13 @@ impl<'a, T: Real> Engine<'a, T> {
                 axpy_slices(-step * factor * coefficient, a, x.as_mut_slice());
             }
             Kernel::General(component) => {
-                general_gradient(component, x, &mut self.scratch);
+                general_gradient(component, x, scratch);
                 let factor = if clipped {
-                    clip_factor(norm(&self.scratch.b), self.gamma)
+                    clip_factor(norm(&scratch.b), self.gamma)
                 } else {
                     T::one()
                 };
-                x.axpy(-step * factor, &self.scratch.b, T::one());
+                x.axpy(-step * factor, &scratch.b, T::one());
             }
         }
     }
@@ -349,17 +395,17 @@ struct EpochPlan<T> {
     track: bool,
 }
 
-/// One epoch of the method from `x` (in place); `workspace` holds the
-/// epoch's start point and a batch buffer. Returns the
-/// IG-1 slack relative to `nαγ` when tracked (`+∞` otherwise).
+/// One epoch of the method from `x` (in place); `start` is a copy of the
+/// epoch's start point (for the IG-1 tracking). Returns the IG-1 slack
+/// relative to `nαγ` when tracked (`+∞` otherwise).
 fn epoch<T: Real>(
-    engine: &mut Engine<'_, T>,
+    engine: &Core<'_, T>,
+    scratch: &mut Scratch<T>,
     x: &mut DVector<T>,
     order: &[usize],
     plan: EpochPlan<T>,
-    workspace: &mut (DVector<T>, DVector<T>),
+    (start, batch_buffer): (&DVector<T>, &mut DVector<T>),
 ) -> T {
-    let (start, batch_buffer) = workspace;
     let gamma = engine.gamma.get();
     let alpha = plan.alpha;
     let total = T::of(order.len() as f64) * alpha * gamma;
@@ -370,23 +416,29 @@ fn epoch<T: Real>(
         let mut squared = None;
         if chunk.len() == 1 {
             if plan.track {
-                squared =
-                    Some(engine.component_step_tracked(chunk[0], x, alpha, plan.clipped, start));
+                squared = Some(engine.component_step_tracked(
+                    chunk[0],
+                    x,
+                    alpha,
+                    plan.clipped,
+                    start,
+                    scratch,
+                ));
             } else {
-                engine.component_step(chunk[0], x, alpha, plan.clipped);
+                engine.component_step(chunk[0], x, alpha, plan.clipped, scratch);
             }
         } else if plan.per_example {
             // x ← x − α Σ_{i∈B} clip(∇f_i(x)), all at the batch's start point
             batch_buffer.fill(T::zero());
             for &i in chunk {
-                engine.add_clipped_gradient(i, x, batch_buffer);
+                engine.add_clipped_gradient(i, x, batch_buffer, scratch);
             }
             x.axpy(-alpha, batch_buffer, T::one());
         } else {
             batch_buffer.fill(T::zero());
             let weight = T::one() / size;
             for &i in chunk {
-                engine.add_gradient(i, x, weight, batch_buffer);
+                engine.add_gradient(i, x, weight, batch_buffer, scratch);
             }
             let factor = if plan.clipped {
                 clip_factor(norm(batch_buffer), engine.gamma)
@@ -410,14 +462,18 @@ fn epoch<T: Real>(
 /// same operations in the same order (so the same bits: `Component::gradient`
 /// or, for the ridge kinds, the same products), but one gradient
 /// at a time: no `n × dim` copy of the gradients.
-fn mean_gradient<T: Real>(engine: &mut Engine<'_, T>, x: &DVector<T>) -> Result<DVector<T>> {
+fn mean_gradient<T: Real>(
+    engine: &Core<'_, T>,
+    scratch: &mut Scratch<T>,
+    x: &DVector<T>,
+) -> Result<DVector<T>> {
     let mut sum = DVector::zeros(x.len());
     let mut g = DVector::zeros(x.len());
     for i in 0..engine.n() {
         match engine.kernels[i] {
             // `Component::gradient`, as `GradientSet` was built from.
             Kernel::General(component) => g.copy_from(&component.gradient(x)),
-            Kernel::Ridge { .. } => engine.gradient_into(i, x, &mut g),
+            Kernel::Ridge { .. } => engine.gradient_into(i, x, &mut g, scratch),
         }
         let entries = g.as_slice();
         if let Some((k, &v)) = entries.iter().enumerate().find(|(_, v)| !v.is_finite()) {
@@ -447,6 +503,25 @@ fn mean_gradient<T: Real>(engine: &mut Engine<'_, T>, x: &DVector<T>) -> Result<
     Ok(sum * (T::one() / T::of(engine.n() as f64)))
 }
 
+/// Below `n · dim` of this many entries (a pass of about 0.3 ms) a traced
+/// epoch and its pass run one after the other: handing work to another
+/// thread costs a wake-up, measured at 50–100 µs on the 2-core build
+/// machine (docs/performance.md), as long as a whole pass at `n = 10³`,
+/// `d = 100`.
+const PASS_BESIDE_MIN_ENTRIES: usize = 1 << 18;
+
+/// `(a(), b())`, on two threads when the `parallel` feature is on.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
 /// `‖x − start‖²`, summed in order.
 fn squared_distance<T: Real>(x: &DVector<T>, start: &DVector<T>) -> T {
     x.iter()
@@ -472,7 +547,22 @@ pub fn run_observed<T: Real>(
     record: bool,
     observe: &mut dyn FnMut(usize, Option<&EpochRecord>),
 ) -> Result<Trace> {
-    let mut engine = Engine::new(instance);
+    run_with(instance, config, record, observe, PASS_BESIDE_MIN_ENTRIES)
+}
+
+/// [`run_observed`], with the pass beside the epoch from `n · dim ≥
+/// pass_beside_min` (tests set 0 to run it beside on small instances).
+fn run_with<T: Real>(
+    instance: &Instance<T>,
+    config: &RunConfig<T>,
+    record: bool,
+    observe: &mut dyn FnMut(usize, Option<&EpochRecord>),
+    pass_beside_min: usize,
+) -> Result<Trace> {
+    let Engine {
+        core: ref engine,
+        mut scratch,
+    } = Engine::new(instance);
     let n = engine.n();
     if config.batch > n {
         return Err(Error::InvalidField {
@@ -480,7 +570,7 @@ pub fn run_observed<T: Real>(
             reason: format!("the batch size {} exceeds n = {n}", config.batch),
         });
     }
-    mean_gradient(&mut engine, instance.x0()).map_err(|error| Error::InvalidField {
+    mean_gradient(engine, &mut scratch, instance.x0()).map_err(|error| Error::InvalidField {
         field: "x0".into(),
         reason: format!("the instance overflows at its start point: {error}"),
     })?;
@@ -499,6 +589,9 @@ pub fn run_observed<T: Real>(
     let mut x = instance.x0().clone();
     // (epoch start point, batch buffer): allocated once per run
     let mut workspace = (x.clone(), DVector::zeros(x.len()));
+    // The trace's pass has its own scratch: it runs beside the epoch.
+    let mut pass_scratch = Scratch::new(x.len());
+    let beside = n * x.len() >= pass_beside_min;
     let mut epochs = Vec::new();
     let a_total = |alpha: T| T::of(n as f64) * alpha;
     for k in 0..config.epochs {
@@ -507,16 +600,16 @@ pub fn run_observed<T: Real>(
         }
         let alpha = config.schedule.step(config.alpha, k);
         workspace.0.copy_from(&x);
-        let pass = (record || config.variant == Variant::FullClipped)
-            .then(|| epoch_pass(&mut engine, &x, &order, config.batch));
-        let ig_1 = match config.variant {
+        let (start, batch_buffer) = (&workspace.0, &mut workspace.1);
+        let pass_at_start = |pass_scratch: &mut Scratch<T>| {
+            epoch_pass(engine, pass_scratch, start, &order, config.batch)
+        };
+        let (pass, ig_1) = match config.variant {
             Variant::FullClipped => {
-                let Some(pass) = pass.as_ref() else {
-                    unreachable!("the pass is computed for the full-clipped variant")
-                };
+                let pass = pass_at_start(&mut pass_scratch);
                 let factor = clip_factor(norm(&pass.gradient), engine.gamma);
                 x.axpy(-a_total(alpha) * factor, &pass.gradient, T::one());
-                None
+                (Some(pass), None)
             }
             variant => {
                 let plan = EpochPlan {
@@ -526,8 +619,31 @@ pub fn run_observed<T: Real>(
                     per_example: variant == Variant::PerExample,
                     track: record,
                 };
-                let slack = epoch(&mut engine, &mut x, &order, plan, &mut workspace);
-                record.then_some(slack.to_f64_lossless())
+                let mut step = || {
+                    epoch(
+                        engine,
+                        &mut scratch,
+                        &mut x,
+                        &order,
+                        plan,
+                        (start, batch_buffer),
+                    )
+                };
+                if record {
+                    // The pass reads x_k and the epoch starts from it: on
+                    // two cores they run side by side when an epoch is long
+                    // enough to pay for waking a thread (the same operations
+                    // either way, so the same bits).
+                    let (pass, slack) = if beside {
+                        join(|| pass_at_start(&mut pass_scratch), step)
+                    } else {
+                        (pass_at_start(&mut pass_scratch), step())
+                    };
+                    (Some(pass), Some(slack.to_f64_lossless()))
+                } else {
+                    step();
+                    (None, None)
+                }
             }
         };
         let mut this_epoch = None;
@@ -575,7 +691,7 @@ pub fn run_observed<T: Real>(
             });
         }
     }
-    let final_gradient = norm(&mean_gradient(&mut engine, &x)?);
+    let final_gradient = norm(&mean_gradient(engine, &mut scratch, &x)?);
     let (f, f_magnitude) = values(instance, &x);
     Ok(Trace {
         n,
@@ -714,10 +830,14 @@ mod tests {
         let mut engine = Engine::new(&instance);
         assert_eq!(engine.n(), 1);
         let mut x = v(&[1.0, 1.0]);
-        engine.component_step(0, &mut x, 0.5, true);
+        engine
+            .core
+            .component_step(0, &mut x, 0.5, true, &mut engine.scratch);
         assert_eq!(x, v(&[0.25, 0.0]));
         let mut x = v(&[1.0, 1.0]);
-        engine.component_step(0, &mut x, 0.5, false);
+        engine
+            .core
+            .component_step(0, &mut x, 0.5, false, &mut engine.scratch);
         assert_eq!(x, v(&[-0.5, -1.0]));
         let mut x = v(&[1.0, 1.0]);
         engine.clipped_epoch(&mut x, 0.5);
@@ -726,7 +846,9 @@ mod tests {
         let loose = instance.with_gamma(gamma(10.0));
         let mut engine = Engine::new(&loose);
         let mut x = v(&[1.0, 1.0]);
-        engine.component_step(0, &mut x, 0.5, true);
+        engine
+            .core
+            .component_step(0, &mut x, 0.5, true, &mut engine.scratch);
         assert_eq!(x, v(&[-0.5, -1.0]));
     }
 
@@ -993,6 +1115,47 @@ mod tests {
         trace
     }
 
+    /// The trace's pass runs beside the epoch (`rayon::join`) or after it:
+    /// on one thread and on two, beside or not, every variant and batch
+    /// size gives the same trace, bit for bit.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn traces_are_the_same_bits_on_one_thread_and_on_two() {
+        let instance = mixed_instance();
+        let pool = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+        };
+        let (one, two) = (pool(1), pool(2));
+        for variant in [
+            Variant::Clipped,
+            Variant::Unclipped,
+            Variant::FullClipped,
+            Variant::PerExample,
+        ] {
+            for batch in [1, 2, 6] {
+                let config = RunConfig::new(0.3, 4, batch)
+                    .unwrap()
+                    .variant(variant)
+                    .order(Order::Reshuffle)
+                    .seed(11);
+                let traced = |pool: &rayon::ThreadPool, beside_min| {
+                    let trace = pool
+                        .install(|| run_with(&instance, &config, true, &mut |_, _| {}, beside_min));
+                    format!("{:?}", trace.unwrap())
+                };
+                let serial = traced(&one, usize::MAX);
+                assert!(serial.contains("ig_1_slack"), "{serial}");
+                for (pool, beside_min) in [(&one, 0), (&two, 0), (&two, usize::MAX)] {
+                    let what = format!("{variant:?}, b = {batch}, from {beside_min}");
+                    assert_eq!(serial, traced(pool, beside_min), "{what}");
+                }
+            }
+        }
+    }
+
     /// Every variant, batch size (single steps, batches of 2 with a
     /// single left over, all at once), order and schedule against the
     /// reference.
@@ -1045,7 +1208,9 @@ mod tests {
             let mut engine = Engine::new(&instance);
             let mut x = instance.x0().clone();
             for &i in order {
-                engine.component_step(i, &mut x, 0.3, true);
+                engine
+                    .core
+                    .component_step(i, &mut x, 0.3, true, &mut engine.scratch);
             }
             x.iter().copied().collect::<Vec<_>>()
         };
@@ -1064,7 +1229,9 @@ mod tests {
             let mut x = instance.x0().clone();
             for order in orders {
                 for &i in order {
-                    engine.component_step(i, &mut x, 0.3, true);
+                    engine
+                        .core
+                        .component_step(i, &mut x, 0.3, true, &mut engine.scratch);
                 }
             }
             x.iter().copied().collect::<Vec<_>>()
@@ -1133,8 +1300,17 @@ mod tests {
                 let mut x = v(&start);
                 x[0] += 0.5;
                 let mut plain = x.clone();
-                let squared = engine.component_step_tracked(0, &mut x, 0.25, clipped, &v(&start));
-                engine.component_step(0, &mut plain, 0.25, clipped);
+                let squared = engine.core.component_step_tracked(
+                    0,
+                    &mut x,
+                    0.25,
+                    clipped,
+                    &v(&start),
+                    &mut engine.scratch,
+                );
+                engine
+                    .core
+                    .component_step(0, &mut plain, 0.25, clipped, &mut engine.scratch);
                 assert_eq!(x, plain);
                 let exact = (&x - v(&start)).norm_squared();
                 assert_close("‖x − start‖²", squared, exact, 1e-14, exact);
@@ -1159,13 +1335,19 @@ mod tests {
             let scale = g.norm();
             let base = v(&[1.0, -2.0, 0.5, 0.0, 3.0]);
             let mut out = base.clone();
-            engine.add_clipped_gradient(i, &x, &mut out);
+            engine
+                .core
+                .add_clipped_gradient(i, &x, &mut out, &mut engine.scratch);
             let want = &base + clip(&g, 1.0);
             let mut out_weighted = base.clone();
-            engine.add_gradient(i, &x, 0.375, &mut out_weighted);
+            engine
+                .core
+                .add_gradient(i, &x, 0.375, &mut out_weighted, &mut engine.scratch);
             let want_weighted = &base + &g * 0.375;
             let mut into = base.clone();
-            engine.gradient_into(i, &x, &mut into);
+            engine
+                .core
+                .gradient_into(i, &x, &mut into, &mut engine.scratch);
             for k in 0..5 {
                 assert_close("clipped", out[k], want[k], 1e-14, 4.0);
                 assert_close(
@@ -1177,7 +1359,7 @@ mod tests {
                 );
                 assert_close("into", into[k], g[k], 1e-14, scale);
             }
-            match engine.ridge_at(i, &x) {
+            match engine.core.ridge_at(i, &x) {
                 Some((a, a_norm, c, value)) => {
                     let a = DVectorView::from_slice(a, a.len());
                     assert_close("‖a‖", a_norm, a.norm(), 1e-15, a.norm());

@@ -6,7 +6,7 @@
 use nalgebra::DVector;
 use serde::Serialize;
 
-use super::engine::Engine;
+use super::engine::{Core, Scratch};
 use crate::clipping::clip_factor;
 use crate::error::Result;
 use crate::instance::{write_softmax_logits, Component, Instance};
@@ -93,7 +93,8 @@ pub(super) struct EpochPass<T: Real> {
 }
 
 pub(super) fn epoch_pass<T: Real>(
-    engine: &mut Engine<'_, T>,
+    engine: &Core<'_, T>,
+    scratch: &mut Scratch<T>,
     x: &DVector<T>,
     order: &[usize],
     batch: usize,
@@ -158,7 +159,7 @@ pub(super) fn epoch_pass<T: Real>(
             let (value, hidden) = value_and_hidden(component, x, &mut logits);
             f += value;
             f_magnitude += value.abs() + hidden;
-            engine.gradient_into(i, x, &mut one);
+            engine.gradient_into(i, x, &mut one, scratch);
             gradient += &one;
             let size = norm(&one);
             norm_sum += size;
