@@ -530,7 +530,8 @@ fn squared_distance<T: Real>(x: &DVector<T>, start: &DVector<T>) -> T {
 }
 
 /// Runs the method on `instance` from its `x0`, recording every epoch when
-/// `record` is set (the trace costs one extra pass over the data per epoch).
+/// `record` is set (the trace costs one extra pass over the data per epoch,
+/// run beside the epoch on a second core when the epoch is long enough).
 pub fn run<T: Real>(instance: &Instance<T>, config: &RunConfig<T>, record: bool) -> Result<Trace> {
     run_observed(instance, config, record, &mut |_, _| {})
 }
