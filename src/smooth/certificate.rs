@@ -1507,6 +1507,76 @@ pub fn operator_norm<T: Real>(h: &DMatrix<T>) -> T {
 mod tests {
     use super::*;
 
+    /// `norm_up`'s plain branch charges `2(len + 2)ε` on the sum of squares
+    /// (its doc's `γ_len` bound). On `(1, 2⁻²⁷ × 1000)` every addition of
+    /// `2⁻⁵⁴` to `1` rounds down, so the computed sum is `1` and the exact
+    /// norm `√(1 + 250ε) > 1 + 124ε`: without the allowance the bound would
+    /// be below it. Pinned to the documented value, so a looser allowance
+    /// is caught too.
+    #[test]
+    fn norm_up_charges_its_documented_allowance_when_every_addition_rounds_down() {
+        let mut values = vec![1.0];
+        values.extend(std::iter::repeat_n(pow2(-27), 1000));
+        let plain_sum = values.iter().fold(0.0, |s, v| s + v * v);
+        assert_eq!(plain_sum, 1.0, "the additions must all round down");
+        let bound = norm_up(&values);
+        let exact_above = 1.0 + 124.0 * EPS;
+        assert!(bound > exact_above, "{bound} is below the exact norm");
+        let len = values.len() as f64;
+        let documented = add_up(
+            mul_up(1.0, add_up(1.0, 2.0 * (len + 2.0) * EPS)),
+            8.0 * len * ETA,
+        );
+        assert_eq!(bound, next_up(sqrt_up(documented)));
+        // About (len + 2) ε above 1, far from the exact 125 ε.
+        assert!(
+            bound > 1.0 + 1000.0 * EPS && bound < 1.0 + 1010.0 * EPS,
+            "{bound}"
+        );
+    }
+
+    /// `symmetric_norm_up_by` on a dense symmetric matrix (no shortcut: not
+    /// diagonal, Frobenius norm above `λ_max`): the bound is the documented
+    /// `λ_max (1 + ‖Ĝ‖_F) + ‖R̂‖_F`, with `Ĝ = |VᵀV − I| + k (|V|ᵀ|V| + I)`,
+    /// `R̂ = |m − VΛVᵀ| + k (|m| + |V||Λ||V|ᵀ) + 8 dim η` entrywise and
+    /// `k = 2(dim + 3)ε`, computed here again in plain arithmetic. The
+    /// allowances are about 500 ulps of `λ_max` here, the directed
+    /// rounding a few: a wrong allowance is seen, a rounding is not.
+    #[test]
+    fn symmetric_norm_bound_is_its_documented_formula() {
+        let dim = 8;
+        let m = DMatrix::from_fn(dim, dim, |r, c| {
+            let (r, c) = (r.min(c) as f64, r.max(c) as f64);
+            1.0 / (1.0 + r + c) - 0.25 * (0.7 * r - 0.3 * c).sin()
+        });
+        assert!(m.iter().all(|v| v.abs() < 2.0) && m.iter().any(|v| v.abs() >= 1.0));
+        let bound = symmetric_norm_up_by(&m, 0.0);
+        let eigen = m.clone().symmetric_eigen();
+        let (v, lambda) = (&eigen.eigenvectors, &eigen.eigenvalues);
+        let k = 2.0 * (dim as f64 + 3.0) * EPS;
+        let lambda_max = lambda.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        let abs_v = v.abs();
+        let residual = (&m - v * DMatrix::from_diagonal(lambda) * v.transpose()).abs()
+            + (m.abs() + &abs_v * DMatrix::from_diagonal(&lambda.abs()) * abs_v.transpose()) * k
+            + DMatrix::from_element(dim, dim, 8.0 * dim as f64 * ETA);
+        let identity = DMatrix::<f64>::identity(dim, dim);
+        let gram =
+            (v.transpose() * v - &identity).abs() + (abs_v.transpose() * &abs_v + &identity) * k;
+        let documented = lambda_max * (1.0 + gram.norm()) + residual.norm();
+        assert!(
+            m.norm() > documented * (1.0 + 1e-6),
+            "the Frobenius norm must not win"
+        );
+        let allowance = documented - lambda_max;
+        assert!(allowance > 200.0 * lambda_max * EPS, "{allowance:e}");
+        assert!(bound >= documented, "{bound} < {documented}");
+        assert!(
+            bound - documented <= 8.0 * lambda_max * EPS,
+            "{bound} is {:e} above the documented {documented}",
+            bound - documented
+        );
+    }
+
     /// The Gram rule's result must bound the exact `λ_max(Σ a aᵀ)` from
     /// above and stay within rounding of it, where the exact value is
     /// known: `k` copies of `(3, 4)` have `λ_max = 25k`.
@@ -2074,11 +2144,18 @@ mod tests {
         );
         assert_eq!(expsum_cross(&[1.0, 1.0], &[0.0, 1.0]), 0.0);
         assert_eq!(expsum_cross(&[1.0], &[-1.0]), 0.0);
-        // Crossings: e^{t} = e^{20 − t} at t* = 10, far outside [−1, 1].
-        for (ln_w, t_star) in [([0.0, 20.0], 10.0), ([20.0, 0.0], -10.0), ([0.0, 0.0], 0.0)] {
+        // Crossings: e^{t} = e^{20 − t} at t* = 10, far outside [−1, 1];
+        // at ±1000 the bracket must grow by doubling (ten times), not by steps.
+        for (ln_w, t_star) in [
+            ([0.0, 20.0], 10.0),
+            ([20.0, 0.0], -10.0),
+            ([0.0, 0.0], 0.0),
+            ([0.0, 2000.0], 1000.0),
+            ([2000.0, 0.0], -1000.0),
+        ] {
             let (lo, hi) = expsum_crossing_ln(&ln_w, &[1.0, -1.0]).unwrap();
             assert!(
-                lo <= t_star && t_star <= hi && hi - lo <= 1e-12,
+                lo <= t_star && t_star <= hi && hi - lo <= 1e-12 * (1.0 + t_star.abs()),
                 "[{lo}, {hi}] ∌ {t_star}"
             );
         }
