@@ -2174,6 +2174,14 @@ mod tests {
     #[test]
     fn atom_frontiers_and_rates() {
         let at = |atom: Atom<f64>, l1: f64| atom_frontier(&atom, l1);
+        // A zero rate is a constant, on neither side: the rest is one-sided.
+        for rates in [[0.0, -1.0], [0.0, 1.0]] {
+            let atom = Atom::ExpSum {
+                w: vec![1.0, 1.0],
+                a: rates.to_vec(),
+            };
+            assert_eq!(at(atom, 1.0), Some(0.0), "{rates:?}");
+        }
         assert_eq!(at(Atom::Quadratic { a: -3.0 }, 5.0), Some(3.0));
         assert_eq!(at(Atom::Exp { a: -2.0, b: 1.0 }, 2.0), Some(0.0));
         assert_eq!(at(Atom::Exp { a: -2.0, b: 1.0 }, 1.5), Some(f64::INFINITY));
@@ -2571,6 +2579,12 @@ mod tests {
         assert_eq!(c.pair, Pair::new(4.0, QUARTIC_DEFAULT_L1));
         let c = one(vec![Atom::Quartic, Atom::Exp { a: -2.0, b: 0.0 }]).unwrap();
         assert_eq!(c.pair, Pair::new(1.0, 2.0));
+        // A quartic and an exponential on the same coordinate: no rule,
+        // whatever L1 (so `forced_l1` there does not matter).
+        let refused = two(Atom::Quartic, Atom::Exp { a: -2.0, b: 0.0 }).unwrap_err();
+        assert!(refused
+            .to_string()
+            .contains("exponential and quadratic or quartic"));
         // A quartic plus a logistic (n = 2): 4 · ½ + L + L1 M = 2 + 0.5 + 1.
         let c = two(Atom::Quartic, Atom::Logistic { a: 2.0 }).unwrap();
         assert_tight("L0", c.pair.l0, 3.5);
