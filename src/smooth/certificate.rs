@@ -1975,6 +1975,14 @@ mod tests {
         let d = |rows: &[f64]| DMatrix::from_diagonal(&DVector::from_column_slice(rows));
         assert_eq!(mean_symmetric_norm_up(&[], 2), 0.0);
         assert_eq!(mean_symmetric_norm_up(&[&d(&[1.0])], 0), 0.0);
+        // Four matrices at 2^1022 each: the sum overflows unless scaled
+        // down first (by 2^-2), and the mean is 2^1022 again.
+        let huge = d(&[pow2(1022), 0.0]);
+        let bound = mean_symmetric_norm_up(&[&huge; 4], 2);
+        assert!(
+            bound >= pow2(1022) && bound <= pow2(1022) * (1.0 + 1e-12),
+            "{bound}"
+        );
         // A non-symmetric matrix counts by its symmetric part: [[0, 1], [1, 0]].
         let upper = DMatrix::from_row_slice(2, 2, &[0.0, 2.0, 0.0, 0.0]);
         let bound = mean_symmetric_norm_up(&[&upper], 2);
