@@ -890,7 +890,8 @@ fn mean_symmetric_norm_up(matrices: &[&DMatrix<f64>], dim: usize) -> f64 {
             } else {
                 ETA
             };
-            let e = add_up(error[r + c * dim], error[c + r * dim]);
+            // ½ e_x + ½ e_y bounds the error of ½ x + ½ y.
+            let e = mul_up(0.5, add_up(error[r + c * dim], error[c + r * dim]));
             allowance[(r, c)] =
                 add_up(add_up(e, lost.abs()), add_up(n as f64 * lost_bits, halving));
         }
@@ -1983,6 +1984,19 @@ mod tests {
             bound >= pow2(1022) && bound <= pow2(1022) * (1.0 + 1e-12),
             "{bound}"
         );
+        // [[0, 1], [1, 0]] and 9999 copies of 2^-54 times it: each addition
+        // of 2^-68 to the (scaled) 2^-14 rounds down, so the plain sum loses
+        // 9999 · 2^-68 in both off-diagonal entries; the exact mean's norm
+        // is (1 + 2499.75 ε)/10⁴, and only the TwoSum errors of those very
+        // entries (mirrored: (0, 1) with (1, 0)) carry it.
+        let swap = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 1.0, 0.0]);
+        let small = &swap * pow2(-54);
+        let mut many = vec![&swap];
+        many.extend(std::iter::repeat_n(&small, 9999));
+        let bound = mean_symmetric_norm_up(&many, 2);
+        let below_exact = (1.0 + 2499.0 * EPS) / 1e4 * (1.0 - 2.0 * EPS);
+        assert!(bound >= below_exact, "{bound} < {below_exact}");
+        assert!(bound <= below_exact * (1.0 + 1e-12), "{bound}");
         // A non-symmetric matrix counts by its symmetric part: [[0, 1], [1, 0]].
         let upper = DMatrix::from_row_slice(2, 2, &[0.0, 2.0, 0.0, 0.0]);
         let bound = mean_symmetric_norm_up(&[&upper], 2);
