@@ -1388,8 +1388,8 @@ fn combine(parts: Vec<Part>, all: &[usize]) -> Result<Certificate> {
         ));
     }
     let rule = rules.join("; ");
+    // No unbounded part is the `several` case with nothing to add: (L, 0).
     let pair = match unbounded.as_slice() {
-        [] => Pair::new(l, 0.0),
         [only] => Pair::new(
             add_up(only.pair.l0, add_up(l, mul_up(only.pair.l1, m))),
             only.pair.l1,
@@ -2027,6 +2027,13 @@ mod tests {
         assert_eq!(mean_vector_norm_up(&[&p, &q], 2), 0.0);
         let bound = mean_vector_norm_up(&[&p, &p, &p], 2);
         assert!((5.0..=5.0 * (1.0 + 1e-14)).contains(&bound), "{bound}");
+        // Four vectors at 2^1022: summed after the exact scaling by 2^-2.
+        let huge = v(&[pow2(1022), 0.0]);
+        let bound = mean_vector_norm_up(&[&huge; 4], 2);
+        assert!(
+            bound >= pow2(1022) && bound <= pow2(1022) * (1.0 + 1e-14),
+            "{bound}"
+        );
         // (3, 4) and (1, 0): mean (2, 2), norm 2√2.
         let bound = mean_vector_norm_up(&[&p, &v(&[1.0, 0.0])], 2);
         assert!(
@@ -2855,6 +2862,25 @@ mod tests {
         let pair = certify_components(&[fine], 2).unwrap().pair;
         // ½‖a‖² = 4.5, rounded upward by a few ulps at most.
         assert!(pair.l0 >= 4.5 && pair.l0 <= 4.5 * (1.0 + 1e-14), "{pair:?}");
+        assert_eq!(pair.l1, 0.0);
+    }
+
+    /// Softmax components are grouped by their class count (`p = dim/K`
+    /// differs): `K = 2` with `a = (3, 0, 0)` and `K = 3` with `a = (0, 4)`
+    /// in `dim = 6`, `n = 2`: `L = ½ · 9/2 + ½ · 16/2 = 6.25`.
+    #[test]
+    fn softmax_components_are_grouped_by_class_count() {
+        let softmax = |a: &[f64], classes| Component::Softmax {
+            a: DVector::from_column_slice(a),
+            label: 0,
+            classes,
+        };
+        let both = [softmax(&[3.0, 0.0, 0.0], 2), softmax(&[0.0, 4.0], 3)];
+        let pair = certify_components(&both, 6).unwrap().pair;
+        assert!(
+            pair.l0 >= 6.25 && pair.l0 <= 6.25 * (1.0 + 1e-14),
+            "{pair:?}"
+        );
         assert_eq!(pair.l1, 0.0);
     }
 }
