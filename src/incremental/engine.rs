@@ -116,7 +116,8 @@ pub(super) struct Core<'a, T: Real> {
     pub(super) instance: &'a Instance<T>,
 }
 
-/// The compiled instance ([`Core`]) with its scratch space.
+/// The compiled instance (its kernels and threshold, shared read-only) with
+/// its scratch space.
 #[derive(Clone, Debug)]
 pub struct Engine<'a, T: Real> {
     core: Core<'a, T>,
