@@ -1508,6 +1508,22 @@ pub fn operator_norm<T: Real>(h: &DMatrix<T>) -> T {
 mod tests {
     use super::*;
 
+    /// `e^{⟨a, x⟩ + b}`.
+    fn exp_component(a: &[f64], b: f64) -> Component<f64> {
+        Component::Exp {
+            a: DVector::from_column_slice(a),
+            b,
+        }
+    }
+
+    /// `log(1 + e^{−y⟨a, x⟩})`.
+    fn logistic_component(a: &[f64], label: f64) -> Component<f64> {
+        Component::Logistic {
+            a: DVector::from_column_slice(a),
+            label,
+        }
+    }
+
     /// `norm_up`'s plain branch charges `2(len + 2)ε` on the sum of squares
     /// (its doc's `γ_len` bound). On `(1, 2⁻²⁷ × 1000)` every addition of
     /// `2⁻⁵⁴` to `1` rounds down, so the computed sum is `1` and the exact
@@ -2321,31 +2337,19 @@ mod tests {
         .unwrap();
         assert_eq!((q.pair, q.bounded), (Pair::new(7.0, 0.0), None));
         // Logistic: (‖a‖²/4, 0), bounded by (‖a‖, ‖a‖²/4).
-        let l = certify_all(vec![Component::Logistic {
-            a: v(&[3.0, 4.0]),
-            label: -1.0,
-        }])
-        .unwrap();
+        let l = certify_all(vec![logistic_component(&[3.0, 4.0], -1.0)]).unwrap();
         assert_tight("‖a‖²/4", l.pair.l0, 6.25);
         assert_eq!(l.pair.l1, 0.0);
         let (m, big_l) = l.bounded.unwrap();
         assert_tight("M", m, 5.0);
         assert_tight("L", big_l, 6.25);
         // Exp: (0, ‖a‖) (one direction: cos θ = 1).
-        let e = certify_all(vec![Component::Exp {
-            a: v(&[3.0, 4.0]),
-            b: -2.0,
-        }])
-        .unwrap();
+        let e = certify_all(vec![exp_component(&[3.0, 4.0], -2.0)]).unwrap();
         assert_eq!(e.pair.l0, 0.0);
         assert_tight("‖a‖", e.pair.l1, 5.0);
         assert_eq!(e.bounded, None);
         // A constant exponential (a = 0) is no part at all.
-        let flat = certify_all(vec![Component::Exp {
-            a: v(&[0.0, 0.0]),
-            b: 1.0,
-        }])
-        .unwrap();
+        let flat = certify_all(vec![exp_component(&[0.0, 0.0], 1.0)]).unwrap();
         assert_eq!(
             (flat.pair, flat.bounded),
             (Pair::new(0.0, 0.0), Some((0.0, 0.0)))
@@ -2376,24 +2380,15 @@ mod tests {
         // logistic part is bounded with M = ‖a‖/2 = 1, L = ‖a‖²/8 = 0.5:
         // f is (0 + L + L1 M, L1) = (1.5, 1).
         let c = certify_all(vec![
-            Component::Exp {
-                a: v(&[1.0, 0.0]),
-                b: 0.0,
-            },
-            Component::Logistic {
-                a: v(&[0.0, 2.0]),
-                label: 1.0,
-            },
+            exp_component(&[1.0, 0.0], 0.0),
+            logistic_component(&[0.0, 2.0], 1.0),
         ])
         .unwrap();
         assert_tight("L0", c.pair.l0, 1.5);
         assert_tight("L1", c.pair.l1, 1.0);
         assert_eq!(c.bounded, None);
         // Two logistic components (3, 4): λ_max(Σ a aᵀ)/(4n) = 50/8, M = 5.
-        let a = Component::Logistic {
-            a: v(&[3.0, 4.0]),
-            label: 1.0,
-        };
+        let a = logistic_component(&[3.0, 4.0], 1.0);
         let c = certify_all(vec![a.clone(), a]).unwrap();
         assert_tight("L0", c.pair.l0, 6.25);
         assert_eq!(c.pair.l1, 0.0);
@@ -2402,28 +2397,16 @@ mod tests {
         assert_tight("L", l, 6.25);
         // Cone rule: e1 and e2 have cos θ = 1/√2: (0, √2).
         let c = certify_all(vec![
-            Component::Exp {
-                a: v(&[1.0, 0.0]),
-                b: 0.0,
-            },
-            Component::Exp {
-                a: v(&[0.0, 1.0]),
-                b: 5.0,
-            },
+            exp_component(&[1.0, 0.0], 0.0),
+            exp_component(&[0.0, 1.0], 5.0),
         ])
         .unwrap();
         assert_eq!(c.pair.l0, 0.0);
         assert_tight("A/cos θ", c.pair.l1, 2f64.sqrt());
         // Scaling a direction does not change the angle; A is the largest ‖a‖.
         let c = certify_all(vec![
-            Component::Exp {
-                a: v(&[3.0, 0.0]),
-                b: 0.0,
-            },
-            Component::Exp {
-                a: v(&[0.0, 1e-3]),
-                b: 0.0,
-            },
+            exp_component(&[3.0, 0.0], 0.0),
+            exp_component(&[0.0, 1e-3], 0.0),
         ])
         .unwrap();
         assert_tight("A/cos θ", c.pair.l1, 3.0 * 2f64.sqrt());
@@ -2449,15 +2432,9 @@ mod tests {
         ));
         // Opposite exponentials lie in no open half-space.
         let reason = refusal(vec![
-            Component::Exp {
-                a: v(&[1.0, 0.0]),
-                b: 0.0,
-            },
+            exp_component(&[1.0, 0.0], 0.0),
             Component::Linear { c: v(&[1.0, 0.0]) },
-            Component::Exp {
-                a: v(&[-2.0, 0.0]),
-                b: 0.0,
-            },
+            exp_component(&[-2.0, 0.0], 0.0),
         ]);
         assert!(
             reason.starts_with("components[0, 2]: exp components"),
@@ -2466,10 +2443,7 @@ mod tests {
         // Two parts with L1 > 0 can cancel.
         let reason = refusal(vec![
             separable(&[0.0], vec![Atom::Cosh { a: 1.0 }]),
-            Component::Exp {
-                a: v(&[1.0]),
-                b: 0.0,
-            },
+            exp_component(&[1.0], 0.0),
         ]);
         assert!(
             reason.starts_with("components[0, 1]: 2 parts with L1 > 0"),
@@ -2480,10 +2454,7 @@ mod tests {
         match certify_components(
             &[
                 Component::Linear { c: v(&[1.0]) },
-                Component::Exp {
-                    a: v(&[1.0]),
-                    b: f64::NAN,
-                },
+                exp_component(&[1.0], f64::NAN),
             ],
             1,
         ) {
@@ -2508,18 +2479,12 @@ mod tests {
             reason.starts_with("components[0]: linear terms"),
             "{reason}"
         );
-        let reason = refusal(vec![Component::Logistic {
-            a: v(&[1e200, 0.0]),
-            label: 1.0,
-        }]);
+        let reason = refusal(vec![logistic_component(&[1e200, 0.0], 1.0)]);
         assert!(
             reason.starts_with("components[0]: logistic features"),
             "{reason}"
         );
-        let reason = refusal(vec![Component::Exp {
-            a: v(&[huge, huge]),
-            b: 0.0,
-        }]);
+        let reason = refusal(vec![exp_component(&[huge, huge], 0.0)]);
         assert!(
             reason.starts_with("components[0]: exp components: rate"),
             "{reason}"
@@ -2720,14 +2685,8 @@ mod tests {
             Threshold::new(1.0).unwrap(),
             v(&[0.0, 0.0]),
             vec![
-                Component::Exp {
-                    a: v(&[1.0, 0.0]),
-                    b: 0.0,
-                },
-                Component::Logistic {
-                    a: v(&[0.0, 2.0]),
-                    label: 1.0,
-                },
+                exp_component(&[1.0, 0.0], 0.0),
+                logistic_component(&[0.0, 2.0], 1.0),
             ],
         )
         .unwrap();
@@ -2794,20 +2753,10 @@ mod tests {
     /// three, refused (a cone rule with `cos θ ≤ 0` would give `L1 < 0`).
     #[test]
     fn exponentials_on_a_closed_half_space_are_refused() {
-        let v = |xs: &[f64]| DVector::from_column_slice(xs);
         let reason = refusal(vec![
-            Component::Exp {
-                a: v(&[1.0, 0.0]),
-                b: 0.0,
-            },
-            Component::Exp {
-                a: v(&[-1.0, 0.0]),
-                b: 0.0,
-            },
-            Component::Exp {
-                a: v(&[0.0, 1.0]),
-                b: 0.0,
-            },
+            exp_component(&[1.0, 0.0], 0.0),
+            exp_component(&[-1.0, 0.0], 0.0),
+            exp_component(&[0.0, 1.0], 0.0),
         ]);
         assert!(
             reason.starts_with("components[0, 1, 2]: exp components whose directions"),
