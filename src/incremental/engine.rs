@@ -9,8 +9,9 @@
 
 use nalgebra::{DVector, DVectorView};
 
+use super::beside::with_pass_source;
 use super::config::{Order, RunConfig, Schedule, Variant};
-use super::trace::{epoch_pass, values, EpochRecord, FinalPoint, Trace};
+use super::trace::{values, EpochRecord, FinalPoint, Trace};
 use crate::clipping::{clip_factor, Threshold};
 use crate::direction::cdc_rho;
 use crate::error::{Error, Result};
@@ -287,7 +288,10 @@ impl<'a, T: Real> Core<'a, T> {
                 T::one()
             };
             let s = -step * factor * coefficient;
-            // Four lanes of fixed width, so the loop vectorises.
+            // Four lanes of fixed width, each chunk's new entries kept in
+            // registers: the loop vectorises (element by element through
+            // `x`, it stored scalars that the next dot product reloaded as
+            // vectors).
             let mut lanes = [T::zero(); 4];
             let (xs, ss) = (x.as_mut_slice(), start.as_slice());
             let whole = xs.len() - xs.len() % 4;
@@ -297,9 +301,15 @@ impl<'a, T: Real> Core<'a, T> {
                 .zip(ss.chunks_exact(4))
                 .zip(a.chunks_exact(4))
             {
+                let (xk, sk, ak): (&mut [T; 4], &[T; 4], &[T; 4]) = (
+                    xk.try_into().expect("chunks of 4"),
+                    sk.try_into().expect("chunks of 4"),
+                    ak.try_into().expect("chunks of 4"),
+                );
+                let moved: [T; 4] = std::array::from_fn(|k| xk[k] + s * ak[k]);
+                *xk = moved;
                 for k in 0..4 {
-                    xk[k] += s * ak[k];
-                    let d = xk[k] - sk[k];
+                    let d = moved[k] - sk[k];
                     lanes[k] += d * d;
                 }
             }
@@ -504,22 +514,49 @@ fn mean_gradient<T: Real>(
     Ok(sum * (T::one() / T::of(engine.n() as f64)))
 }
 
-/// Below `n · dim` of this many entries (a pass of about 0.3 ms) a traced
-/// epoch and its pass run one after the other: handing work to another
-/// thread costs a wake-up, measured at 50–100 µs on the 2-core build
-/// machine (docs/performance.md), as long as a whole pass at `n = 10³`,
-/// `d = 100`.
-const PASS_BESIDE_MIN_ENTRIES: usize = 1 << 18;
+/// From `n · dim` of this many entries (an epoch of about 20 µs at
+/// `d = 100`) a traced run that has a second core hands its passes to a
+/// helper thread ([`super::beside`]); below, starting the thread costs
+/// more than it saves.
+const HELPER_MIN_ENTRIES: usize = 1 << 14;
 
-/// `(a(), b())`, on two threads when the `parallel` feature is on.
-fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+/// Where a traced run computes its passes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum PassPlacement {
+    /// On a helper thread when the instance is large enough
+    /// ([`HELPER_MIN_ENTRIES`]) and a second core is free: this thread is
+    /// not one of a rayon pool's workers (`check` runs its statements on
+    /// every core already) and the pool has two threads or more (so
+    /// `RAYON_NUM_THREADS=1` keeps a run on one core).
+    Auto,
+    /// Before each epoch, on this thread (tests).
+    #[cfg(test)]
+    Serial,
+    /// On a helper thread, whatever the size (tests).
+    #[cfg(test)]
+    Helper,
+}
+
+impl PassPlacement {
+    fn use_helper(self, entries: usize) -> bool {
+        match self {
+            PassPlacement::Auto => entries >= HELPER_MIN_ENTRIES && second_core_free(),
+            #[cfg(test)]
+            PassPlacement::Serial => false,
+            #[cfg(test)]
+            PassPlacement::Helper => true,
+        }
+    }
+}
+
+fn second_core_free() -> bool {
     #[cfg(feature = "parallel")]
     {
-        rayon::join(a, b)
+        rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2
     }
     #[cfg(not(feature = "parallel"))]
     {
-        (a(), b())
+        false
     }
 }
 
@@ -549,17 +586,16 @@ pub fn run_observed<T: Real>(
     record: bool,
     observe: &mut dyn FnMut(usize, Option<&EpochRecord>),
 ) -> Result<Trace> {
-    run_with(instance, config, record, observe, PASS_BESIDE_MIN_ENTRIES)
+    run_with(instance, config, record, observe, PassPlacement::Auto)
 }
 
-/// [`run_observed`], with the pass beside the epoch from `n · dim ≥
-/// pass_beside_min` (tests set 0 to run it beside on small instances).
+/// [`run_observed`], with the trace's passes placed by `placement`.
 fn run_with<T: Real>(
     instance: &Instance<T>,
     config: &RunConfig<T>,
     record: bool,
     observe: &mut dyn FnMut(usize, Option<&EpochRecord>),
-    pass_beside_min: usize,
+    placement: PassPlacement,
 ) -> Result<Trace> {
     let Engine {
         core: ref engine,
@@ -591,108 +627,110 @@ fn run_with<T: Real>(
     let mut x = instance.x0().clone();
     // (epoch start point, batch buffer): allocated once per run
     let mut workspace = (x.clone(), DVector::zeros(x.len()));
-    // The trace's pass has its own scratch: it runs beside the epoch.
-    let mut pass_scratch = Scratch::new(x.len());
-    let beside = n * x.len() >= pass_beside_min;
-    let mut epochs = Vec::new();
-    let a_total = |alpha: T| T::of(n as f64) * alpha;
-    for k in 0..config.epochs {
-        if k > 0 && config.order == Order::Reshuffle {
-            order = permutation(n, &mut rng);
-        }
-        let alpha = config.schedule.step(config.alpha, k);
-        workspace.0.copy_from(&x);
-        let (start, batch_buffer) = (&workspace.0, &mut workspace.1);
-        let pass_at_start = |pass_scratch: &mut Scratch<T>| {
-            epoch_pass(engine, pass_scratch, start, &order, config.batch)
-        };
-        let (pass, ig_1) = match config.variant {
-            Variant::FullClipped => {
-                let pass = pass_at_start(&mut pass_scratch);
-                let factor = clip_factor(norm(&pass.gradient), engine.gamma);
-                x.axpy(-a_total(alpha) * factor, &pass.gradient, T::one());
-                (Some(pass), None)
+    let use_helper =
+        record && config.variant != Variant::FullClipped && placement.use_helper(n * x.len());
+    let dim = x.len();
+    let epochs = with_pass_source(engine, dim, use_helper, |source| {
+        let mut epochs = Vec::new();
+        let a_total = |alpha: T| T::of(n as f64) * alpha;
+        for k in 0..config.epochs {
+            let order_changed = k == 0 || config.order == Order::Reshuffle;
+            if k > 0 && config.order == Order::Reshuffle {
+                order = permutation(n, &mut rng);
             }
-            variant => {
-                let plan = EpochPlan {
-                    batch: config.batch,
-                    alpha,
-                    clipped: variant != Variant::Unclipped,
-                    per_example: variant == Variant::PerExample,
-                    track: record,
-                };
-                let mut step = || {
-                    epoch(
-                        engine,
-                        &mut scratch,
-                        &mut x,
-                        &order,
-                        plan,
-                        (start, batch_buffer),
-                    )
-                };
-                if record {
-                    // The pass reads x_k and the epoch starts from it: on
-                    // two cores they run side by side when an epoch is long
-                    // enough to pay for waking a thread (the same operations
-                    // either way, so the same bits).
-                    let (pass, slack) = if beside {
-                        join(|| pass_at_start(&mut pass_scratch), step)
-                    } else {
-                        (pass_at_start(&mut pass_scratch), step())
+            let alpha = config.schedule.step(config.alpha, k);
+            workspace.0.copy_from(&x);
+            let (start, batch_buffer) = (&workspace.0, &mut workspace.1);
+            let (pass, ig_1) = match config.variant {
+                Variant::FullClipped => {
+                    let pass = source.pass_here(engine, start, &order, config.batch);
+                    let factor = clip_factor(norm(&pass.gradient), engine.gamma);
+                    x.axpy(-a_total(alpha) * factor, &pass.gradient, T::one());
+                    (Some(pass), None)
+                }
+                variant => {
+                    let plan = EpochPlan {
+                        batch: config.batch,
+                        alpha,
+                        clipped: variant != Variant::Unclipped,
+                        per_example: variant == Variant::PerExample,
+                        track: record,
                     };
-                    (Some(pass), Some(slack.to_f64_lossless()))
-                } else {
-                    step();
-                    (None, None)
+                    let mut step = || {
+                        epoch(
+                            engine,
+                            &mut scratch,
+                            &mut x,
+                            &order,
+                            plan,
+                            (start, batch_buffer),
+                        )
+                    };
+                    if record {
+                        // The pass reads x_k and the epoch starts from it: with
+                        // a helper they run side by side (the same operations
+                        // either way, so the same bits).
+                        let (pass, slack) = source.pass_and_epoch(
+                            engine,
+                            (start, &order, order_changed, config.batch),
+                            step,
+                        );
+                        (Some(pass), Some(slack.to_f64_lossless()))
+                    } else {
+                        step();
+                        (None, None)
+                    }
                 }
+            };
+            let mut this_epoch = None;
+            if let (true, Some(pass)) = (record, pass) {
+                let grad_norm = norm(&pass.gradient);
+                let d_dot_g = dot(&pass.clipped_direction, &pass.gradient);
+                // e_k = Σ_B |B| [clip(g_B(x^{B−1})) − clip(g_B(x_k))] = (x_k − x_{k+1})/α − Σ_B |B| clip(g_B(x_k))
+                // (per example: e_k = (x_k − x_{k+1})/α − Σ_i clip(g_i(x_k)) = … − n d(x_k))
+                let e = match config.variant {
+                    Variant::Clipped => {
+                        norm(&((&workspace.0 - &x) / alpha - &pass.batch_clipped_sum))
+                    }
+                    Variant::PerExample => norm(
+                        &((&workspace.0 - &x) / alpha - &pass.clipped_direction * T::of(n as f64)),
+                    ),
+                    Variant::Unclipped | Variant::FullClipped => T::zero(),
+                };
+                let epoch_record = EpochRecord {
+                    epoch: k,
+                    f: pass.f.to_f64_lossless(),
+                    f_magnitude: pass.f_magnitude.to_f64_lossless(),
+                    grad_norm: grad_norm.to_f64_lossless(),
+                    bias_norm: norm(&(&pass.clipped_direction - &pass.gradient)).to_f64_lossless(),
+                    d_dot_g: d_dot_g.to_f64_lossless(),
+                    rho: cdc_rho(d_dot_g, grad_norm, engine.gamma).to_f64_lossless(),
+                    e_norm: e.to_f64_lossless(),
+                    alpha: alpha.to_f64_lossless(),
+                    travel: norm(&(&workspace.0 - &x)).to_f64_lossless(),
+                    x_norm: norm(&workspace.0).to_f64_lossless(),
+                    mean_component_norm: pass.mean_component_norm.to_f64_lossless(),
+                    ig_1_slack: ig_1,
+                };
+                if !epoch_record.f.is_finite() || !epoch_record.grad_norm.is_finite() {
+                    return Err(Error::NonFinite {
+                        field: format!("f or ∇f at the start of epoch {k} (the run diverged)"),
+                        value: epoch_record.f,
+                    });
+                }
+                epochs.push(epoch_record);
+                this_epoch = epochs.last();
             }
-        };
-        let mut this_epoch = None;
-        if let (true, Some(pass)) = (record, pass) {
-            let grad_norm = norm(&pass.gradient);
-            let d_dot_g = dot(&pass.clipped_direction, &pass.gradient);
-            // e_k = Σ_B |B| [clip(g_B(x^{B−1})) − clip(g_B(x_k))] = (x_k − x_{k+1})/α − Σ_B |B| clip(g_B(x_k))
-            // (per example: e_k = (x_k − x_{k+1})/α − Σ_i clip(g_i(x_k)) = … − n d(x_k))
-            let e = match config.variant {
-                Variant::Clipped => norm(&((&workspace.0 - &x) / alpha - &pass.batch_clipped_sum)),
-                Variant::PerExample => {
-                    norm(&((&workspace.0 - &x) / alpha - &pass.clipped_direction * T::of(n as f64)))
-                }
-                Variant::Unclipped | Variant::FullClipped => T::zero(),
-            };
-            let epoch_record = EpochRecord {
-                epoch: k,
-                f: pass.f.to_f64_lossless(),
-                f_magnitude: pass.f_magnitude.to_f64_lossless(),
-                grad_norm: grad_norm.to_f64_lossless(),
-                bias_norm: norm(&(&pass.clipped_direction - &pass.gradient)).to_f64_lossless(),
-                d_dot_g: d_dot_g.to_f64_lossless(),
-                rho: cdc_rho(d_dot_g, grad_norm, engine.gamma).to_f64_lossless(),
-                e_norm: e.to_f64_lossless(),
-                alpha: alpha.to_f64_lossless(),
-                travel: norm(&(&workspace.0 - &x)).to_f64_lossless(),
-                x_norm: norm(&workspace.0).to_f64_lossless(),
-                mean_component_norm: pass.mean_component_norm.to_f64_lossless(),
-                ig_1_slack: ig_1,
-            };
-            if !epoch_record.f.is_finite() || !epoch_record.grad_norm.is_finite() {
+            observe(k, this_epoch);
+            if x.iter().any(|v| !v.is_finite()) {
                 return Err(Error::NonFinite {
-                    field: format!("f or ∇f at the start of epoch {k} (the run diverged)"),
-                    value: epoch_record.f,
+                    field: format!("x after epoch {k} (the run diverged; try a smaller step)"),
+                    value: f64::NAN,
                 });
             }
-            epochs.push(epoch_record);
-            this_epoch = epochs.last();
         }
-        observe(k, this_epoch);
-        if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                field: format!("x after epoch {k} (the run diverged; try a smaller step)"),
-                value: f64::NAN,
-            });
-        }
-    }
+        Ok(epochs)
+    })?;
     let final_gradient = norm(&mean_gradient(engine, &mut scratch, &x)?);
     let (f, f_magnitude) = values(instance, &x);
     Ok(Trace {
@@ -1117,20 +1155,13 @@ mod tests {
         trace
     }
 
-    /// The trace's pass runs beside the epoch (`rayon::join`) or after it:
-    /// on one thread and on two, beside or not, every variant and batch
-    /// size gives the same trace, bit for bit.
-    #[cfg(feature = "parallel")]
+    /// The trace's pass runs on a helper thread beside the epoch or on
+    /// this thread before it: every variant, batch size and order gives
+    /// the same trace, bit for bit (reshuffled orders check that the helper
+    /// takes each epoch's new order).
     #[test]
-    fn traces_are_the_same_bits_on_one_thread_and_on_two() {
+    fn traces_are_the_same_bits_with_and_without_the_helper_thread() {
         let instance = mixed_instance();
-        let pool = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-        };
-        let (one, two) = (pool(1), pool(2));
         for variant in [
             Variant::Clipped,
             Variant::Unclipped,
@@ -1138,24 +1169,61 @@ mod tests {
             Variant::PerExample,
         ] {
             for batch in [1, 2, 6] {
-                let config = RunConfig::new(0.3, 4, batch)
-                    .unwrap()
-                    .variant(variant)
-                    .order(Order::Reshuffle)
-                    .seed(11);
-                let traced = |pool: &rayon::ThreadPool, beside_min| {
-                    let trace = pool
-                        .install(|| run_with(&instance, &config, true, &mut |_, _| {}, beside_min));
-                    format!("{:?}", trace.unwrap())
-                };
-                let serial = traced(&one, usize::MAX);
-                assert!(serial.contains("ig_1_slack"), "{serial}");
-                for (pool, beside_min) in [(&one, 0), (&two, 0), (&two, usize::MAX)] {
-                    let what = format!("{variant:?}, b = {batch}, from {beside_min}");
-                    assert_eq!(serial, traced(pool, beside_min), "{what}");
+                for order in [Order::Cyclic, Order::Reshuffle] {
+                    let config = RunConfig::new(0.3, 4, batch)
+                        .unwrap()
+                        .variant(variant)
+                        .order(order)
+                        .seed(11);
+                    let traced = |placement| {
+                        let trace = run_with(&instance, &config, true, &mut |_, _| {}, placement);
+                        format!("{:?}", trace.unwrap())
+                    };
+                    let serial = traced(PassPlacement::Serial);
+                    assert!(serial.contains("ig_1_slack"), "{serial}");
+                    let what = format!("{variant:?}, b = {batch}, {order:?}");
+                    assert_eq!(serial, traced(PassPlacement::Helper), "{what}");
+                    assert_eq!(serial, traced(PassPlacement::Auto), "{what}");
                 }
             }
         }
+    }
+
+    /// A run that fails mid-way with the helper thread returns its error
+    /// (the helper is told to quit, so the run does not hang), the same
+    /// error as without it.
+    #[test]
+    fn a_run_that_diverges_with_the_helper_thread_returns_its_error() {
+        let instance = mixed_instance();
+        let config = RunConfig::new(1e150, 5, 1)
+            .unwrap()
+            .variant(Variant::Unclipped);
+        let failed =
+            |placement| run_with(&instance, &config, true, &mut |_, _| {}, placement).unwrap_err();
+        let serial = failed(PassPlacement::Serial);
+        assert_eq!(
+            serial.to_string(),
+            failed(PassPlacement::Helper).to_string()
+        );
+        assert!(serial.to_string().contains("diverged"), "{serial}");
+    }
+
+    /// An observer that panics unwinds through the run with the helper
+    /// thread running (the helper quits; the scope ends).
+    #[test]
+    fn a_panicking_observer_does_not_hang_a_run_with_the_helper_thread() {
+        let instance = mixed_instance();
+        let config = RunConfig::new(0.3, 3, 1).unwrap();
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_with(
+                &instance,
+                &config,
+                true,
+                &mut |k, _| assert!(k < 1, "observer stops at epoch {k}"),
+                PassPlacement::Helper,
+            )
+        }));
+        assert!(unwound.is_err());
     }
 
     /// Every variant, batch size (single steps, batches of 2 with a

@@ -16,10 +16,12 @@
 //! - [`config`]: the validated [`RunConfig`];
 //! - [`engine`]: the compiled instance and [`run`] / [`run_observed`]
 //!   (an observer per epoch: progress, early stopping of a caller's view);
-//! - [`trace`]: what each epoch records, and the slow reference epoch.
+//! - [`trace`]: what each epoch records, and the slow reference epoch;
+//! - `beside`: the trace's pass on a helper thread while the epoch runs.
 //!
 //! The IG-3..IG-5 bounds on a trace are theory, in `crate::convergence`.
 
+mod beside;
 pub mod config;
 pub mod engine;
 pub mod trace;
