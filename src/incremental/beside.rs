@@ -62,7 +62,16 @@ fn lock<T: Real>(shared: &Shared<T>) -> MutexGuard<'_, Job<T>> {
 pub(super) struct PassSource<'s, T: Real> {
     scratch: Scratch<T>,
     helper: Option<(&'s Shared<T>, Thread)>,
+    /// Passes the helper handed back (tests: a helper that silently left
+    /// every pass to this thread would give the same traces).
+    #[cfg(test)]
+    passes_from_helper: usize,
 }
+
+/// The trace's pass: [`epoch_pass`] (tests put a failing one on the
+/// helper).
+type PassFn<T> =
+    for<'c> fn(&Core<'c, T>, &mut Scratch<T>, &DVector<T>, &[usize], usize) -> EpochPass<T>;
 
 /// Runs `body` with a source of passes over `core`: a helper thread when
 /// `helper` is set (and the system gives one), else this thread.
@@ -72,9 +81,22 @@ pub(super) fn with_pass_source<T: Real, R>(
     helper: bool,
     body: impl FnOnce(&mut PassSource<'_, T>) -> R,
 ) -> R {
+    with_pass_source_using(core, dim, helper, epoch_pass, body)
+}
+
+/// [`with_pass_source`] with the helper computing its passes by `helper_pass`.
+pub(super) fn with_pass_source_using<T: Real, R>(
+    core: &Core<'_, T>,
+    dim: usize,
+    helper: bool,
+    helper_pass: PassFn<T>,
+    body: impl FnOnce(&mut PassSource<'_, T>) -> R,
+) -> R {
     let mut source = PassSource {
         scratch: Scratch::new(dim),
         helper: None,
+        #[cfg(test)]
+        passes_from_helper: 0,
     };
     if !helper {
         return body(&mut source);
@@ -92,17 +114,25 @@ pub(super) fn with_pass_source<T: Real, R>(
     thread::scope(|scope| {
         let spawned = thread::Builder::new()
             .name("cliptheory-trace-pass".into())
-            .spawn_scoped(scope, || serve(core, &shared, dim));
+            .spawn_scoped(scope, || serve(core, &shared, dim, helper_pass));
         let Ok(handle) = spawned else {
             // No thread to be had: the passes run here.
             return body(&mut source);
         };
+        #[cfg(test)]
+        HELPERS_STARTED.with(|started| started.set(started.get() + 1));
         // Dropped when `body` returns or unwinds: the helper must stop for
         // the scope to end.
         let _quit = Quit(&shared, handle.thread().clone());
         source.helper = Some((&shared, handle.thread().clone()));
         body(&mut source)
     })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Helper threads started from this thread (tests: which runs get one).
+    pub(super) static HELPERS_STARTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 struct Quit<'s, T: Real>(&'s Shared<T>, Thread);
@@ -125,7 +155,7 @@ impl<T: Real> Drop for Stopped<'_, T> {
 }
 
 /// The helper: waits for a job, computes its pass, hands it back.
-fn serve<T: Real>(core: &Core<'_, T>, shared: &Shared<T>, dim: usize) {
+fn serve<T: Real>(core: &Core<'_, T>, shared: &Shared<T>, dim: usize, pass: PassFn<T>) {
     let _stopped = Stopped(shared);
     let mut scratch = Scratch::new(dim);
     // Its own copies, allocated on this thread: the run's thread keeps
@@ -146,7 +176,7 @@ fn serve<T: Real>(core: &Core<'_, T>, shared: &Shared<T>, dim: usize) {
             }
             job.batch
         };
-        let pass = epoch_pass(core, &mut scratch, &start, &order, batch);
+        let pass = pass(core, &mut scratch, &start, &order, batch);
         lock(shared).pass = Some(pass);
         // Told to quit meanwhile (the run's thread unwound): stop.
         if shared
@@ -230,6 +260,10 @@ impl<T: Real> PassSource<'_, T> {
         let mut pass = None;
         if wait(shared, |s| s == DONE || s == STOPPED, Patience::Yield) == DONE {
             pass = lock(shared).pass.take();
+            #[cfg(test)]
+            {
+                self.passes_from_helper += usize::from(pass.is_some());
+            }
             // DONE → IDLE; fails only if the helper stopped since.
             let _ = shared
                 .state
@@ -251,5 +285,17 @@ impl<T: Real> PassSource<'_, T> {
         batch: usize,
     ) -> EpochPass<T> {
         epoch_pass(core, &mut self.scratch, start, order, batch)
+    }
+
+    /// Whether a helper thread computes the passes (tests).
+    #[cfg(test)]
+    pub(super) fn has_helper(&self) -> bool {
+        self.helper.is_some()
+    }
+
+    /// How many passes the helper has handed back (tests).
+    #[cfg(test)]
+    pub(super) fn passes_from_helper(&self) -> usize {
+        self.passes_from_helper
     }
 }

@@ -805,6 +805,8 @@ mod tests {
     use nalgebra::{DMatrix, DVector};
 
     use super::*;
+    use crate::incremental::beside::{with_pass_source, with_pass_source_using, HELPERS_STARTED};
+    use crate::incremental::trace::{epoch_pass, EpochPass};
     use crate::instance::Atom;
 
     fn v(values: &[f64]) -> DVector<f64> {
@@ -1187,6 +1189,157 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The pass's fields, bit for bit.
+    fn assert_same_pass(got: &EpochPass<f64>, want: &EpochPass<f64>, what: &str) {
+        assert_eq!(got.f, want.f, "{what}: f");
+        assert_eq!(got.f_magnitude, want.f_magnitude, "{what}: f_magnitude");
+        assert_eq!(got.mean_component_norm, want.mean_component_norm, "{what}");
+        assert_eq!(got.gradient, want.gradient, "{what}: gradient");
+        assert_eq!(got.clipped_direction, want.clipped_direction, "{what}: d");
+        assert_eq!(
+            got.batch_clipped_sum, want.batch_clipped_sum,
+            "{what}: e sum"
+        );
+    }
+
+    /// A helper thread is started only when asked for, and computes every
+    /// pass it is handed (one that left them all to the run's thread would
+    /// give the same traces): the pass at each epoch's start over that
+    /// epoch's order, the same bits as on the run's thread, including after
+    /// the order changes.
+    #[test]
+    fn the_helper_thread_computes_every_pass_it_is_handed() {
+        let instance = mixed_instance();
+        let engine = Engine::new(&instance);
+        let (core, dim, n) = (&engine.core, instance.dim(), instance.n());
+        let forward: Vec<usize> = (0..n).collect();
+        let backward: Vec<usize> = (0..n).rev().collect();
+        for helper in [false, true] {
+            with_pass_source(core, dim, helper, |source| {
+                assert_eq!(source.has_helper(), helper);
+                for k in 0..4 {
+                    let start = DVector::from_fn(dim, |i, _| 0.1 * (i + k) as f64 - 0.2);
+                    let (order, changed) = match k {
+                        0 => (&forward, true),
+                        1 => (&forward, false),
+                        _ => (&backward, k == 2),
+                    };
+                    let (pass, ran) =
+                        source.pass_and_epoch(core, (&start, order, changed, 2), || k);
+                    assert_eq!(ran, k);
+                    let want = epoch_pass(core, &mut Scratch::new(dim), &start, order, 2);
+                    assert_same_pass(&pass, &want, &format!("epoch {k}, helper {helper}"));
+                }
+                assert_eq!(source.passes_from_helper(), if helper { 4 } else { 0 });
+            });
+        }
+    }
+
+    /// A helper whose pass panics leaves the passes to the run's thread
+    /// (which does not wait for it forever), and its panic reaches the
+    /// caller when the run ends.
+    #[test]
+    fn a_helper_that_panics_leaves_its_passes_to_the_run_thread() {
+        fn failing(
+            _: &Core<'_, f64>,
+            _: &mut Scratch<f64>,
+            _: &DVector<f64>,
+            _: &[usize],
+            _: usize,
+        ) -> EpochPass<f64> {
+            panic!("the helper's pass failed (on purpose)")
+        }
+        let instance = mixed_instance();
+        let engine = Engine::new(&instance);
+        let (core, dim) = (&engine.core, instance.dim());
+        let order: Vec<usize> = (0..instance.n()).collect();
+        let start = DVector::from_fn(dim, |i, _| 0.3 - 0.1 * i as f64);
+        let want = epoch_pass(core, &mut Scratch::new(dim), &start, &order, 1);
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            with_pass_source_using(core, dim, true, failing, |source| {
+                for k in 0..2 {
+                    let (pass, ()) =
+                        source.pass_and_epoch(core, (&start, &order, k == 0, 1), || ());
+                    assert_same_pass(&pass, &want, &format!("epoch {k}"));
+                }
+                assert_eq!(source.passes_from_helper(), 0);
+            })
+        }));
+        let message = unwound.expect_err("the helper's panic reaches the caller");
+        let message = message
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| message.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        // The scope reports the helper's panic (its message went to stderr).
+        assert!(message.contains("panicked"), "{message}");
+    }
+
+    /// A second core is free on a thread outside any rayon pool when the
+    /// global pool has two threads or more, and never on a pool's worker
+    /// (`check`'s statements run there).
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn a_second_core_is_free_outside_the_pool_only() {
+        assert_eq!(second_core_free(), rayon::current_num_threads() >= 2);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert!(!pool.install(second_core_free), "{threads} threads");
+        }
+    }
+
+    /// Which runs start a helper thread: traced runs of a variant with an
+    /// epoch (not full-clipped), from `n · dim = 2¹⁴` entries when a second
+    /// core is free, or always when asked for.
+    #[test]
+    fn helper_threads_start_for_large_traced_runs_with_a_second_core() {
+        let auto = PassPlacement::Auto;
+        assert!(!auto.use_helper(HELPER_MIN_ENTRIES - 1));
+        assert_eq!(auto.use_helper(HELPER_MIN_ENTRIES), second_core_free());
+        assert!(PassPlacement::Helper.use_helper(0));
+        assert!(!PassPlacement::Serial.use_helper(usize::MAX));
+        let started = |instance: &Instance<f64>, variant, record, placement| {
+            let before = HELPERS_STARTED.with(|s| s.get());
+            let config = RunConfig::new(1e-3, 2, 1).unwrap().variant(variant);
+            run_with(instance, &config, record, &mut |_, _| {}, placement).unwrap();
+            HELPERS_STARTED.with(|s| s.get()) - before
+        };
+        let small = mixed_instance();
+        assert_eq!(
+            started(&small, Variant::Clipped, true, PassPlacement::Helper),
+            1
+        );
+        assert_eq!(
+            started(&small, Variant::Clipped, false, PassPlacement::Helper),
+            0
+        );
+        assert_eq!(
+            started(&small, Variant::FullClipped, true, PassPlacement::Helper),
+            0
+        );
+        assert_eq!(started(&small, Variant::Clipped, true, auto), 0);
+        // n · dim = 127 · 128 just below 2¹⁴, then 128 · 128 = 2¹⁴.
+        let square = |n: usize| {
+            let components = (0..n)
+                .map(|i| {
+                    linear(
+                        &(0..128)
+                            .map(|k| ((i + k) % 7) as f64 - 3.0)
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
+            Instance::new(gamma(1.0), DVector::zeros(128), components).unwrap()
+        };
+        let free = usize::from(second_core_free());
+        assert_eq!(started(&square(127), Variant::Clipped, true, auto), 0);
+        assert_eq!(started(&square(128), Variant::Clipped, true, auto), free);
+        assert_eq!(started(&square(128), Variant::Clipped, false, auto), 0);
     }
 
     /// A run that fails mid-way with the helper thread returns its error
