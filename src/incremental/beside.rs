@@ -11,7 +11,7 @@
 //! The hand-over spins on an atomic instead of sleeping: waking a sleeping
 //! thread was measured at 50–100 µs on the 2-core build machine, as long as
 //! a whole epoch at `n = 10³`, `d = 100` (docs/performance.md). A helper
-//! left waiting longer than [`SPIN`] parks, so a run that stops between
+//! left waiting longer than [`HELPER_SPIN`] parks, so a run that stops between
 //! epochs (a slow observer) does not keep a core busy.
 
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -25,9 +25,15 @@ use super::engine::{Core, Scratch};
 use super::trace::{epoch_pass, EpochPass};
 use crate::real::Real;
 
-/// How long a waiting thread spins before it parks (the helper) or yields
-/// its core (the run's thread): about ten epochs at `n = 10³`, `d = 100`.
-const SPIN: Duration = Duration::from_millis(1);
+/// How long the helper spins for its next job before it parks: about ten
+/// epochs at `n = 10³`, `d = 100`.
+const HELPER_SPIN: Duration = Duration::from_millis(1);
+
+/// How long the run's thread spins for a pass before it yields its core at
+/// every look: short, because the helper may be waiting for this very core
+/// (measured: with 1 ms here, a run's first hand-over took 1.8 ms, the
+/// new thread having been queued behind the spinning one).
+const RUN_SPIN: Duration = Duration::from_micros(20);
 
 /// The helper's states.
 const IDLE: u8 = 0;
@@ -46,6 +52,10 @@ struct Job<T: Real> {
     pass: Option<EpochPass<T>>,
 }
 
+/// On cache lines of its own: the helper spins on `state` when it finishes
+/// first, and a line shared with what the run's thread writes during the
+/// epoch would move between the cores at every write.
+#[repr(align(128))]
 struct Shared<T: Real> {
     state: AtomicU8,
     job: Mutex<Job<T>>,
@@ -189,14 +199,24 @@ fn serve<T: Real>(core: &Core<'_, T>, shared: &Shared<T>, dim: usize, pass: Pass
     }
 }
 
-/// What a waiting thread does once it has spun for [`SPIN`].
+/// How a thread waits once it has spun for a while.
 #[derive(Clone, Copy, PartialEq)]
 enum Patience {
-    /// Sleep until unparked (the helper between jobs).
+    /// Sleep until unparked, after [`HELPER_SPIN`] (the helper between
+    /// jobs).
     Park,
-    /// Give the core away and look again (the run's thread, whose helper
-    /// may be waiting for that core).
+    /// Give the core away and look again, after [`RUN_SPIN`] (the run's
+    /// thread, whose helper may be waiting for that core).
     Yield,
+}
+
+impl Patience {
+    fn spin(self) -> Duration {
+        match self {
+            Patience::Park => HELPER_SPIN,
+            Patience::Yield => RUN_SPIN,
+        }
+    }
 }
 
 /// Waits until the helper's state satisfies `wanted`, and returns it.
@@ -210,10 +230,10 @@ fn wait<T: Real>(shared: &Shared<T>, wanted: impl Fn(u8) -> bool, patience: Pati
         }
         spins = spins.wrapping_add(1);
         // The clock is read every 64 spins: a spin is tens of nanoseconds.
-        if !spins.is_multiple_of(64) || began.elapsed() < SPIN {
+        if !spins.is_multiple_of(64) || began.elapsed() < patience.spin() {
             std::hint::spin_loop();
         } else if patience == Patience::Park {
-            thread::park_timeout(SPIN);
+            thread::park_timeout(HELPER_SPIN);
         } else {
             thread::yield_now();
         }
