@@ -553,6 +553,54 @@ fn lane_sums<const J: usize>(len: usize, term: impl Fn(usize) -> [f64; J]) -> [f
     acc.map(lane_sum)
 }
 
+/// [`lane_sums`] with term `k` a function of `(row[k], mean[k], unit[k])`
+/// only: the same lanes, in the same order (so the same bits), over zipped
+/// chunks instead of indices. The indexed form kept a bounds check per
+/// entry and ran scalar; this one vectorises.
+// Lane `l` is an index into two arrays at once, unrolled by the compiler.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn row_lane_sums<E: Copy + Into<f64>, const J: usize>(
+    row: &[E],
+    mean: &[f64],
+    unit: &[f64],
+    term: impl Fn(f64, f64, f64) -> [f64; J],
+) -> [f64; J] {
+    let d = row.len();
+    let (mean, unit) = (&mean[..d], &unit[..d]);
+    let mut acc = [[0.0f64; LANES]; J];
+    let full = d / LANES * LANES;
+    for ((r, m), u) in row[..full]
+        .chunks_exact(LANES)
+        .zip(mean[..full].chunks_exact(LANES))
+        .zip(unit[..full].chunks_exact(LANES))
+    {
+        let (r, m, u): (&[E; LANES], &[f64; LANES], &[f64; LANES]) = (
+            r.try_into().expect("chunks of LANES"),
+            m.try_into().expect("chunks of LANES"),
+            u.try_into().expect("chunks of LANES"),
+        );
+        for l in 0..LANES {
+            let t = term(r[l].into(), m[l], u[l]);
+            for j in 0..J {
+                acc[j][l] += t[j];
+            }
+        }
+    }
+    for (l, ((&r, &m), &u)) in row[full..]
+        .iter()
+        .zip(&mean[full..])
+        .zip(&unit[full..])
+        .enumerate()
+    {
+        let t = term(r.into(), m, u);
+        for j in 0..J {
+            acc[j][l] += t[j];
+        }
+    }
+    acc.map(lane_sum)
+}
+
 /// `Σ_k (y_k − c·u_k)²`, the squared norm of `y`'s part orthogonal to the
 /// unit vector `u` (with `c = ⟨y, u⟩`).
 #[inline(always)]
@@ -637,9 +685,9 @@ fn row_result<E: Copy + Into<f64>>(
     let x = |k: usize| -> f64 { row[k].into() };
     let delta = |k: usize| -> f64 { x(k) - mean[k] };
     // One fused pass: ‖x‖², ⟨x, u⟩, ‖δ‖², ⟨δ, u⟩ with δ = x − g.
-    let [xx, xu, dd, du] = lane_sums(d, |k| {
-        let (v, w) = (x(k), delta(k));
-        [v * v, v * unit[k], w * w, w * unit[k]]
+    let [xx, xu, dd, du] = row_lane_sums(row, mean, unit, |v, m, u| {
+        let w = v - m;
+        [v * v, v * u, w * w, w * u]
     });
     let slow = || {
         let vector = DVector::from_iterator(row.len(), row.iter().map(|&v| v.into()));
@@ -650,8 +698,16 @@ fn row_result<E: Copy + Into<f64>>(
     // ‖P⊥(g_i − g)‖², shared by b = 1 and b = n − 1 (whose deviation is
     // a multiple of g_i − g).
     let orthogonal_deviation = std::cell::OnceCell::new();
-    let orthogonal_delta =
-        || *orthogonal_deviation.get_or_init(|| orthogonal_squared(delta, du, unit));
+    let orthogonal_delta = || {
+        // orthogonal_squared(delta, du, unit), zipped (the same bits).
+        *orthogonal_deviation.get_or_init(|| {
+            let [sum] = row_lane_sums(row, mean, unit, |v, m, u| {
+                let r = (v - m) - du * u;
+                [r * r]
+            });
+            sum
+        })
+    };
     let single = single.then(|| {
         if safe_squares(xx) && safe_squares(dd) && xx > 0.0 && dd.sqrt() < xx.sqrt() {
             let batch_norm = xx.sqrt();
