@@ -80,7 +80,7 @@ pub(super) struct PassSource<'s, T: Real> {
 
 /// The trace's pass: [`epoch_pass`] (tests put a failing one on the
 /// helper).
-type PassFn<T> =
+pub(super) type PassFn<T> =
     for<'c> fn(&Core<'c, T>, &mut Scratch<T>, &DVector<T>, &[usize], usize) -> EpochPass<T>;
 
 /// Runs `body` with a source of passes over `core`: a helper thread when
@@ -251,9 +251,10 @@ impl<T: Real> PassSource<'_, T> {
         (start, order, order_changed, batch): (&DVector<T>, &[usize], bool, usize),
         epoch: impl FnOnce() -> S,
     ) -> (EpochPass<T>, S) {
+        // The pass on this thread: without a helper, or when it stopped.
+        let here = |scratch: &mut Scratch<T>| epoch_pass(core, scratch, start, order, batch);
         let Some((shared, helper)) = &self.helper else {
-            let pass = epoch_pass(core, &mut self.scratch, start, order, batch);
-            return (pass, epoch());
+            return (here(&mut self.scratch), epoch());
         };
         {
             let mut job = lock(shared);
@@ -272,8 +273,7 @@ impl<T: Real> PassSource<'_, T> {
             .compare_exchange(IDLE, READY, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if !handed {
-            let pass = epoch_pass(core, &mut self.scratch, start, order, batch);
-            return (pass, epoch());
+            return (here(&mut self.scratch), epoch());
         }
         helper.unpark();
         let after = epoch();
@@ -291,7 +291,7 @@ impl<T: Real> PassSource<'_, T> {
         }
         // A helper that stopped mid-pass (it panicked): this thread
         // computes the pass (and meets the same panic, with its message).
-        let pass = pass.unwrap_or_else(|| epoch_pass(core, &mut self.scratch, start, order, batch));
+        let pass = pass.unwrap_or_else(|| here(&mut self.scratch));
         (pass, after)
     }
 

@@ -805,7 +805,9 @@ mod tests {
     use nalgebra::{DMatrix, DVector};
 
     use super::*;
-    use crate::incremental::beside::{with_pass_source, with_pass_source_using, HELPERS_STARTED};
+    use crate::incremental::beside::{
+        with_pass_source, with_pass_source_using, PassFn, HELPERS_STARTED,
+    };
     use crate::incremental::trace::{epoch_pass, EpochPass};
     use crate::instance::Atom;
 
@@ -1242,15 +1244,7 @@ mod tests {
     /// caller when the run ends.
     #[test]
     fn a_helper_that_panics_leaves_its_passes_to_the_run_thread() {
-        fn failing(
-            _: &Core<'_, f64>,
-            _: &mut Scratch<f64>,
-            _: &DVector<f64>,
-            _: &[usize],
-            _: usize,
-        ) -> EpochPass<f64> {
-            panic!("the helper's pass failed (on purpose)")
-        }
+        let failing: PassFn<f64> = |_, _, _, _, _| panic!("the helper's pass failed (on purpose)");
         let instance = mixed_instance();
         let engine = Engine::new(&instance);
         let (core, dim) = (&engine.core, instance.dim());
