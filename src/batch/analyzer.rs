@@ -1353,6 +1353,49 @@ fn summary(rows: &[AnglesRow], falls: &[Fall]) -> String {
 mod tests {
     use super::*;
 
+    /// `b = n − 1` where leaving a row out makes `g_B` much shorter than
+    /// `g` (`‖g_B‖² < ‖g‖²/4`): the closed form would cancel, so the
+    /// batch mean is summed entry by entry. Each complement's `cos` and
+    /// `sin²` against the plain formulas.
+    #[test]
+    fn all_but_one_rows_whose_batch_mean_nearly_vanishes_are_summed_entry_by_entry() {
+        let rows = [[3.0, 0.0], [-1.0, 0.5], [1.1, -0.5]];
+        let values: Vec<f64> = rows.iter().flatten().copied().collect();
+        let matrix = RowsInMemory::new(3, 2, &values).unwrap();
+        let options = AnglesOptions {
+            batch_sizes: vec![2],
+            ..AnglesOptions::default()
+        };
+        let report = analyze(&matrix, &options).unwrap();
+        let g = [(3.0 - 1.0 + 1.1) / 3.0, 0.0];
+        let (mut cos_sum, mut sin2_sum) = (0.0, 0.0);
+        for left_out in 0..3 {
+            let mut b = [0.0, 0.0];
+            let kept = rows.iter().enumerate().filter(|&(i, _)| i != left_out);
+            for (_, row) in kept {
+                b[0] += row[0] / 2.0;
+                b[1] += row[1] / 2.0;
+            }
+            let cos = (b[0] * g[0] + b[1] * g[1]) / (b[0].hypot(b[1]) * g[0].hypot(g[1]));
+            cos_sum += cos;
+            sin2_sum += 1.0 - cos * cos;
+        }
+        // Leaving out row 0 gives g_B = (0.05, 0): the entry-by-entry case.
+        assert!((0.05f64).powi(2) < 0.25 * g[0] * g[0]);
+        let row = &report.rows[0];
+        assert_eq!((row.b, row.exact), (2, true));
+        assert!(
+            (row.mean_cos - cos_sum / 3.0).abs() <= 1e-14,
+            "{}",
+            row.mean_cos
+        );
+        assert!(
+            (row.mean_sin2 - sin2_sum / 3.0).abs() <= 1e-14,
+            "{}",
+            row.mean_sin2
+        );
+    }
+
     #[test]
     fn lexicographic_subsets_are_all_there() {
         let mut members = Vec::new();
